@@ -1,0 +1,240 @@
+"""Detect the live upstream Keras and gather the state keras_deser shares.
+
+Generic code that reads :data:`keras_deser.flavours.FLAVOURS`.  It only
+looks at modules that are already imported (``sys.modules``); the one
+exception is a flavour's own submodules (for example Keras 3's legacy
+serialization module), which are imported by their canonical names once the
+flavour is known to be live.  A TensorFlow 1.15 module is never imported by
+name, because that builds a second copy of it.
+"""
+
+import importlib
+import sys
+import threading
+from typing import Any, Dict, NamedTuple, Optional
+
+from . import flavours as _flavours
+from .introspection import Introspector
+from .scopes import STORES
+
+__all__ = ["Binding", "detect", "resolve", "OWN"]
+
+#: TensorFlow's decorator module, under its names across releases.
+_DECORATOR_MODULES = ("tensorflow.python.util.tf_decorator", "tensorflow_core.python.util.tf_decorator")
+
+
+class _OwnState:
+    """State keras_deser supplies where upstream has none.
+
+    Kept for the life of the process, so that registrations made while no
+    Keras was loaded are still there when a Keras is bound later.
+    """
+
+    def __init__(self):
+        self.registry: Dict[str, Any] = {}
+        self.names: Dict[Any, str] = {}
+        self.loading = threading.local()
+        self.saving = threading.local()
+        self.disabled = threading.local()
+
+
+OWN = _OwnState()
+
+
+class Binding(NamedTuple):
+    """Everything keras_deser reads and writes, resolved for one flavour."""
+
+    flavour: _flavours.Flavour
+    registry: dict
+    names: dict
+    store: Any
+    loading: Any
+    saving: Any
+    disabled: Any
+    introspector: Introspector
+    shared_native: bool
+    names_native: bool
+    registry_globals: Optional[dict]
+    legacy_module: Any
+    tensorflow_version: Optional[str]
+    keras_version: Optional[str]
+
+
+def _walk(root, dotted):
+    obj = root
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _live_get_custom_objects():
+    """The ``get_custom_objects`` function the live Keras exposes, or None."""
+    for package, path in _flavours.ENTRY_ROUTES:
+        root = sys.modules.get(package)
+        if root is None:
+            continue
+        try:
+            fn = _walk(root, path)
+        except Exception:  # a half-imported or unusual package: try the next
+            continue
+        if getattr(fn, "__globals__", None) is not None:
+            return fn
+    return None
+
+
+def detect():
+    """Return ``(flavour, registry_globals)`` for what is loaded now.
+
+    ``registry_globals`` is the globals dict of the module owning the live
+    registry (``None`` when standalone).
+    """
+    fn = _live_get_custom_objects()
+    if fn is None:
+        return _flavours.STANDALONE, None
+    module_name, module_globals = fn.__module__, fn.__globals__
+    for row in _flavours.FLAVOURS:
+        if (
+            row.registry_module == module_name
+            and row.registry in module_globals
+            and all(attr in module_globals for attr in row.requires)
+        ):
+            return row, module_globals
+    raise UnknownUpstreamError(module_name)
+
+
+class UnknownUpstreamError(RuntimeError):
+    """The loaded Keras keeps its registry somewhere no flavour row knows."""
+
+    def __init__(self, module_name):
+        known = ", ".join(row.name for row in _flavours.FLAVOURS)
+        super().__init__(
+            f"keras_deser does not know the Keras layout whose "
+            f"get_custom_objects lives in {module_name!r} (known flavours: "
+            f"{known}); bind explicitly with keras_deser.bind('standalone') "
+            f"to work without sharing upstream state"
+        )
+        self.module_name = module_name
+
+
+def _module(name, known_globals=None, known_name=None):
+    """The module ``name``: from ``known_globals``, sys.modules, or import."""
+    if name is None:
+        return None
+    if name == known_name and known_globals is not None:
+        return _GlobalsModule(known_globals)
+    module = sys.modules.get(name)
+    if module is None:
+        module = importlib.import_module(name)
+    return module
+
+
+class _GlobalsModule:
+    """Attribute access over a module's globals dict (module not by name)."""
+
+    def __init__(self, namespace):
+        self.__dict__ = namespace
+
+
+def _version_of(module_name):
+    if not module_name:
+        return None
+    module = sys.modules.get(module_name.split(".")[0])
+    return getattr(module, "__version__", None)
+
+
+def _unwrap():
+    for name in _DECORATOR_MODULES:
+        module = sys.modules.get(name)
+        if module is not None and hasattr(module, "unwrap"):
+            return module.unwrap
+    return None
+
+
+def resolve(flavour=None):
+    """Build the :class:`Binding` for ``flavour`` (a row, a name, or detect)."""
+    registry_globals = None
+    if flavour is None:
+        flavour, registry_globals = detect()
+    elif isinstance(flavour, str):
+        flavour = _flavours.by_name(flavour)
+    if flavour.registry_module is not None and registry_globals is None:
+        registry_globals = vars(_module(flavour.registry_module))
+
+    if flavour.registry_module is None:
+        return Binding(
+            flavour=flavour,
+            registry=OWN.registry,
+            names=OWN.names,
+            store=STORES["global"](OWN.registry, location="keras_deser (own)"),
+            loading=OWN.loading,
+            saving=OWN.saving,
+            disabled=OWN.disabled,
+            introspector=Introspector(None),
+            shared_native=False,
+            names_native=False,
+            registry_globals=None,
+            legacy_module=None,
+            tensorflow_version=_version_of("tensorflow"),
+            keras_version=None,
+        )
+
+    registry = registry_globals[flavour.registry]
+    names = registry_globals.get(flavour.names)
+    names_native = isinstance(names, dict)
+    if not names_native:
+        names = OWN.names
+    _adopt(registry, names)
+
+    legacy = _module(flavour.legacy_module, registry_globals, flavour.registry_module)
+    shared_native = all(
+        hasattr(legacy, attr)
+        for attr in ("SHARED_OBJECT_LOADING", "SHARED_OBJECT_SAVING", "SHARED_OBJECT_DISABLED")
+    )
+    if shared_native:
+        loading = legacy.SHARED_OBJECT_LOADING
+        saving = legacy.SHARED_OBJECT_SAVING
+        disabled = legacy.SHARED_OBJECT_DISABLED
+    else:
+        loading, saving, disabled = OWN.loading, OWN.saving, OWN.disabled
+
+    store = _store(flavour, registry, registry_globals)
+    unwrap = _unwrap() if flavour.decorator_module else None
+    return Binding(
+        flavour=flavour,
+        registry=registry,
+        names=names,
+        store=store,
+        loading=loading,
+        saving=saving,
+        disabled=disabled,
+        introspector=Introspector(unwrap),
+        shared_native=shared_native,
+        names_native=names_native,
+        registry_globals=registry_globals,
+        legacy_module=legacy,
+        tensorflow_version=_version_of("tensorflow"),
+        keras_version=_version_of(flavour.registry_module),
+    )
+
+
+def _store(flavour, registry, registry_globals):
+    cls = STORES[flavour.scope_store]
+    if flavour.scope_store == "global":
+        return cls(registry, location=f"{flavour.registry_module}:{flavour.registry}")
+    module_name, attribute = flavour.scope_location.split(":")
+    module = _module(module_name, registry_globals, flavour.registry_module)
+    if flavour.scope_store == "thread_local":
+        return cls(registry, getattr(module, attribute), location=flavour.scope_location)
+    return cls(registry, module, attribute, location=flavour.scope_location)
+
+
+def _adopt(registry, names):
+    """Carry registrations made while standalone into the upstream registry.
+
+    Names upstream already knows keep upstream's object.
+    """
+    for key, value in list(OWN.registry.items()):
+        registry.setdefault(key, value)
+    if names is not OWN.names:
+        for obj, name in list(OWN.names.items()):
+            names.setdefault(obj, name)

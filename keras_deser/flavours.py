@@ -1,0 +1,175 @@
+"""The table of upstream Keras layouts keras_deser knows how to bind to.
+
+Every fact about *where* an upstream release keeps its serialization state
+lives in :data:`FLAVOURS`, one row per layout, in the spirit of ``six``'s
+table of moves.  The code that reads the table (:mod:`keras_deser.binding`)
+is generic: it never asks for a version number.
+
+A row is matched against what is already imported: the live
+``get_custom_objects`` function (reached through ``tf.keras.utils``,
+``keras.utils`` or ``tf_keras.utils``) is looked up, and the first row whose
+``registry_module`` is that function's ``__module__`` and whose ``requires``
+attributes all exist in that module's globals wins.  Rows that share a module
+name are told apart by ``requires`` and must be ordered most specific first.
+"""
+
+from typing import NamedTuple, Optional, Tuple
+
+__all__ = ["Flavour", "FLAVOURS", "STANDALONE", "ENTRY_ROUTES", "by_name"]
+
+
+class Flavour(NamedTuple):
+    """Where one upstream layout keeps its serialization machinery.
+
+    Module names are import paths as they appear in ``sys.modules`` (or, for
+    ``registry_module``, as the ``__module__`` of ``get_custom_objects``).
+    """
+
+    #: Short stable identifier, used in reports and in ``install(force=...)``.
+    name: str
+    #: The releases this row describes, for people.
+    releases: str
+    #: Module that defines ``get_custom_objects`` and owns the registry dict.
+    registry_module: Optional[str]
+    #: Globals that must exist in ``registry_module`` for this row to match.
+    requires: Tuple[str, ...] = ()
+    #: Global name of the registry dict (``{name: object}``).
+    registry: str = "_GLOBAL_CUSTOM_OBJECTS"
+    #: Global name of the reverse dict (``{object: name}``); absent -> supplied.
+    names: str = "_GLOBAL_CUSTOM_NAMES"
+    #: How ``CustomObjectScope`` stores its entries: ``"global"`` (written
+    #: into the registry dict, Keras <= 2.9), ``"thread_local"`` (the
+    #: ``__dict__`` of a ``threading.local``, Keras 2.10+), or
+    #: ``"global_state"`` (Keras 3's per-thread ``global_state`` attribute).
+    scope_store: str = "global"
+    #: ``module:attribute`` of the scope storage, for the non-global stores.
+    scope_location: Optional[str] = None
+    #: Module defining the 4-argument ``deserialize_keras_object`` and, where
+    #: upstream has them, ``SharedObjectLoadingScope`` and its thread-locals.
+    legacy_module: Optional[str] = None
+    #: Module whose ``unwrap`` understands TensorFlow decorators
+    #: (``tf_inspect``-style class/function checks); ``None``: plain inspect.
+    decorator_module: Optional[str] = "tensorflow.python.util.tf_decorator"
+    #: Public aliases of the 4-argument function, as ``module:attribute``
+    #: paths reached from the top-level package (used by the compat layer).
+    public_aliases: Tuple[str, ...] = ()
+
+
+#: Pure Python: no TensorFlow or Keras loaded.  keras_deser owns all state.
+STANDALONE = Flavour(
+    name="standalone",
+    releases="no TensorFlow or Keras loaded",
+    registry_module=None,
+    decorator_module=None,
+)
+
+FLAVOURS: Tuple[Flavour, ...] = (
+    Flavour(
+        name="tf.python.keras",
+        releases="TensorFlow 1.15 to 2.5 (tf.keras inside TensorFlow)",
+        registry_module="tensorflow.python.keras.utils.generic_utils",
+        legacy_module="tensorflow.python.keras.utils.generic_utils",
+        public_aliases=(
+            "tensorflow:keras.utils.deserialize_keras_object",
+            "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
+            "tensorflow:compat.v2.keras.utils.deserialize_keras_object",
+        ),
+    ),
+    Flavour(
+        name="keras-2.10",
+        releases="keras 2.10 (generic_utils with per-thread scopes)",
+        registry_module="keras.utils.generic_utils",
+        requires=("_THREAD_LOCAL_CUSTOM_OBJECTS",),
+        scope_store="thread_local",
+        scope_location="keras.utils.generic_utils:_THREAD_LOCAL_CUSTOM_OBJECTS",
+        legacy_module="keras.utils.generic_utils",
+        public_aliases=(
+            "tensorflow:keras.utils.deserialize_keras_object",
+            "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
+            "keras:utils.deserialize_keras_object",
+        ),
+    ),
+    Flavour(
+        name="keras-2.6",
+        releases="keras 2.6 to 2.9 (keras.utils.generic_utils)",
+        registry_module="keras.utils.generic_utils",
+        legacy_module="keras.utils.generic_utils",
+        public_aliases=(
+            "tensorflow:keras.utils.deserialize_keras_object",
+            "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
+            "keras:utils.deserialize_keras_object",
+        ),
+    ),
+    Flavour(
+        name="keras-2.11",
+        releases="keras 2.11 and 2.12 (keras.saving.legacy)",
+        registry_module="keras.saving.object_registration",
+        scope_store="thread_local",
+        scope_location="keras.saving.object_registration:_THREAD_LOCAL_CUSTOM_OBJECTS",
+        legacy_module="keras.saving.legacy.serialization",
+        public_aliases=(
+            "tensorflow:keras.utils.deserialize_keras_object",
+            "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
+            "tensorflow:keras.utils.legacy.deserialize_keras_object",
+            "keras:utils.deserialize_keras_object",
+        ),
+    ),
+    Flavour(
+        name="keras-2.13",
+        releases="keras 2.13 to 2.15 (keras.src)",
+        registry_module="keras.src.saving.object_registration",
+        requires=("_GLOBAL_CUSTOM_OBJECTS",),
+        scope_store="thread_local",
+        scope_location="keras.src.saving.object_registration:_THREAD_LOCAL_CUSTOM_OBJECTS",
+        legacy_module="keras.src.saving.legacy.serialization",
+        public_aliases=(
+            "tensorflow:keras.utils.legacy.deserialize_keras_object",
+            "keras:utils.legacy.deserialize_keras_object",
+        ),
+    ),
+    Flavour(
+        name="tf_keras",
+        releases="tf_keras 2.15+ (TF_USE_LEGACY_KERAS=1 with TensorFlow 2.16+)",
+        registry_module="tf_keras.src.saving.object_registration",
+        scope_store="thread_local",
+        scope_location="tf_keras.src.saving.object_registration:_THREAD_LOCAL_CUSTOM_OBJECTS",
+        legacy_module="tf_keras.src.saving.legacy.serialization",
+        public_aliases=(
+            "tensorflow:keras.utils.legacy.deserialize_keras_object",
+            "tf_keras:utils.legacy.deserialize_keras_object",
+        ),
+    ),
+    Flavour(
+        name="keras-3",
+        releases="Keras 3 (keras.src.legacy.saving), with or without TensorFlow",
+        registry_module="keras.src.saving.object_registration",
+        requires=("GLOBAL_CUSTOM_OBJECTS",),
+        registry="GLOBAL_CUSTOM_OBJECTS",
+        names="GLOBAL_CUSTOM_NAMES",
+        scope_store="global_state",
+        scope_location="keras.src.backend.common.global_state:custom_objects_scope_dict",
+        legacy_module="keras.src.legacy.saving.serialization",
+        decorator_module=None,
+        public_aliases=(
+            "keras:utils.legacy.deserialize_keras_object",
+            "keras:legacy.saving.deserialize_keras_object",
+        ),
+    ),
+)
+
+#: Where to look for the live ``get_custom_objects``, in order: the package
+#: that must already be imported, and the attribute path below it.
+ENTRY_ROUTES: Tuple[Tuple[str, str], ...] = (
+    ("tensorflow", "keras.utils.get_custom_objects"),
+    ("keras", "utils.get_custom_objects"),
+    ("tf_keras", "utils.get_custom_objects"),
+)
+
+
+def by_name(name: str) -> Flavour:
+    """Return the row called ``name`` (``"standalone"`` included)."""
+    for row in FLAVOURS + (STANDALONE,):
+        if row.name == name:
+            return row
+    known = ", ".join(row.name for row in FLAVOURS + (STANDALONE,))
+    raise KeyError(f"unknown flavour {name!r}; known: {known}")

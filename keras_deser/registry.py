@@ -1,0 +1,109 @@
+"""The custom-object registry and scopes, as Keras 2.9 defines them.
+
+Mirrors ``keras/utils/generic_utils.py`` of Keras 2.9.0: ``get_custom_objects``,
+``CustomObjectScope`` (alias ``custom_object_scope``),
+``register_keras_serializable``, ``get_registered_name`` and
+``get_registered_object``.  The dicts they use are those of the bound
+upstream Keras (see :mod:`keras_deser.flavours`), or keras_deser's own when
+no Keras is loaded, so registrations made here and upstream are one registry.
+"""
+
+from . import _state
+
+__all__ = [
+    "CustomObjectScope",
+    "custom_object_scope",
+    "get_custom_objects",
+    "register_keras_serializable",
+    "get_registered_name",
+    "get_registered_object",
+]
+
+_MISSING = object()
+
+
+class CustomObjectScope:
+    """Expose custom classes and functions to deserialization for a while.
+
+    ``with CustomObjectScope({'MyLayer': MyLayer}, {...}):`` makes the given
+    objects resolvable by name inside the block, ahead of registered ones, and
+    visible through :func:`get_custom_objects`.  Several dicts may be given;
+    later ones win.  On exit every name the scope set gets back the value it
+    had on entry, also when the block raised.  Nested scopes add to the outer
+    ones.  (Keras 2.9.0 ``generic_utils.CustomObjectScope``.)
+    """
+
+    def __init__(self, *args):
+        self.custom_objects = args
+        self.backup = None
+
+    def __enter__(self):
+        self.backup = _state.store.enter(self.custom_objects)
+        return self
+
+    def __exit__(self, *args, **kwargs):
+        _state.store.exit(self.backup)
+
+
+custom_object_scope = CustomObjectScope
+
+
+def get_custom_objects():
+    """Return the live dictionary of registered custom objects.
+
+    Writes to it register objects; while a :class:`CustomObjectScope` is
+    active its entries are visible in it.  (Keras 2.9.0: the global
+    ``_GLOBAL_CUSTOM_OBJECTS``; on layouts keeping scopes apart, a ``dict``
+    view that shows the calling thread's scopes over the registry.)
+    """
+    return _state.store.visible()
+
+
+def register_keras_serializable(package="Custom", name=None):
+    """Decorator registering a class or function as ``'package>name'``.
+
+    ``name`` defaults to the object's ``__name__``.  Raises ``ValueError`` for
+    a class without ``get_config``, for a name already registered and for an
+    object registered before, with Keras 2.9.0's messages.
+    """
+
+    def decorator(arg):
+        class_name = name if name is not None else arg.__name__
+        registered_name = package + ">" + class_name
+        registry, names = _state.registry, _state.names
+
+        if _state.isclass(arg) and not hasattr(arg, "get_config"):
+            raise ValueError("Cannot register a class that does not have a get_config() method.")
+        if registered_name in registry:
+            raise ValueError(f"{registered_name} has already been registered to {registry[registered_name]}")
+        if arg in names:
+            raise ValueError(f"{arg} has already been registered to {names[arg]}")
+        registry[registered_name] = arg
+        names[arg] = registered_name
+        return arg
+
+    return decorator
+
+
+def get_registered_name(obj):
+    """The name ``obj`` was registered under, else its ``__name__``."""
+    names = _state.names
+    if obj in names:
+        return names[obj]
+    return obj.__name__
+
+
+def get_registered_object(name, custom_objects=None, module_objects=None):
+    """The object known as ``name``, or ``None``.
+
+    Looks in the registry (with active scopes), then ``custom_objects``, then
+    ``module_objects``, as Keras 2.9.0 does.
+    """
+    obj = _state.lookup(name, _MISSING)
+    if obj is not _MISSING:
+        return obj
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if module_objects and name in module_objects:
+        return module_objects[name]
+    return None

@@ -1,0 +1,273 @@
+"""Where ``CustomObjectScope`` entries live, one class per upstream layout.
+
+Keras 2.9 writes scope entries straight into the process-wide registry and
+restores it on exit; Keras 2.10+ keeps them in a per-thread dict; Keras 3
+keeps one per-thread dict that each scope replaces.  Each store below writes
+into the layout it is bound to, so upstream's own loaders see keras_deser's
+scopes and keras_deser sees upstream's, and each gives keras_deser's callers
+the Keras 2.9 contract:
+
+* the scope's objects shadow registered ones while it is active;
+* nested scopes add to the outer ones (the outer ones stay visible);
+* on exit exactly the scope's keys get back the values they had on entry,
+  also when the body raised.
+
+Unlike Keras 2.9 (which copies the whole registry on entry and restores the
+copy on exit) entering and leaving costs time proportional to the scope, not
+to the registry; see ``docs/deviations.md``.
+
+Every store offers:
+
+``lookup(name, default)``
+    The object visible under ``name`` (scope first, then registry).
+``enter(dicts) -> token`` / ``exit(token)``
+    Activate the union of ``dicts`` (later dicts win) and undo it.
+``merged_items()``
+    Items of the registry with the active scopes on top, the mapping Keras
+    2.9 hands to ``from_config(..., custom_objects=...)``.
+``visible()``
+    The mapping ``get_custom_objects()`` returns.
+"""
+
+__all__ = ["GlobalDictStore", "ThreadLocalStore", "GlobalStateStore", "STORES"]
+
+_MISSING = object()
+
+
+def _union(dicts):
+    """One dict with every entry of ``dicts``; later dicts win.
+
+    Accepts what ``dict.update`` accepts and raises what it raises, before
+    anything is changed (Keras 2.9 would have applied the earlier dicts).
+    """
+    merged = {}
+    for objects in dicts:
+        merged.update(objects)
+    return merged
+
+
+class GlobalDictStore:
+    """Scopes written into the registry dict itself (Keras <= 2.9)."""
+
+    kind = "global"
+
+    def __init__(self, registry, location=None):
+        self.registry = registry
+        self.lookup = registry.get
+        self.location = location
+
+    def enter(self, dicts):
+        registry = self.registry
+        updates = _union(dicts)
+        backup = [(key, registry.get(key, _MISSING)) for key in updates]
+        registry.update(updates)
+        return backup
+
+    def exit(self, backup):
+        registry = self.registry
+        for key, old in reversed(backup):
+            if old is _MISSING:
+                registry.pop(key, None)
+            else:
+                registry[key] = old
+
+    def merged_items(self):
+        return list(self.registry.items())
+
+    def visible(self):
+        return self.registry
+
+    def active(self):
+        """The entries scopes have added in this thread (none are tracked)."""
+        return {}
+
+
+class ThreadLocalStore(GlobalDictStore):
+    """Scopes in the ``__dict__`` of a ``threading.local`` (Keras 2.10+).
+
+    The registry is left alone; scope entries are per thread, as upstream
+    keeps them, so upstream's own loaders find them where they look.
+    """
+
+    kind = "thread_local"
+
+    def __init__(self, registry, local, location=None):
+        self.registry = registry
+        self.local = local
+        self.location = location
+        registry_get = registry.get
+
+        def lookup(name, default=None):
+            scoped = local.__dict__
+            if name in scoped:
+                return scoped[name]
+            return registry_get(name, default)
+
+        self.lookup = lookup
+
+    def enter(self, dicts):
+        scoped = self.local.__dict__
+        updates = _union(dicts)
+        backup = [(key, scoped.get(key, _MISSING)) for key in updates]
+        scoped.update(updates)
+        return backup
+
+    def exit(self, backup):
+        scoped = self.local.__dict__
+        for key, old in reversed(backup):
+            if old is _MISSING:
+                scoped.pop(key, None)
+            else:
+                scoped[key] = old
+
+    def merged_items(self):
+        merged = dict(self.registry)
+        merged.update(self.local.__dict__)
+        return list(merged.items())
+
+    def visible(self):
+        return _ScopedRegistryView(self)
+
+    def active(self):
+        return dict(self.local.__dict__)
+
+
+class GlobalStateStore(ThreadLocalStore):
+    """Scopes in Keras 3's per-thread ``global_state`` attribute.
+
+    Keras 3 replaces that dict on every scope entry (an inner scope hides the
+    outer one); keras_deser installs a new dict holding the outer entries
+    plus the new ones, and puts the outer dict back on exit.
+    """
+
+    kind = "global_state"
+
+    def __init__(self, registry, global_state, attribute, location=None):
+        self.registry = registry
+        self.location = location
+        get_attr = global_state.get_global_attribute
+        set_attr = global_state.set_global_attribute
+        registry_get = registry.get
+
+        def current():
+            return get_attr(attribute) or {}
+
+        def lookup(name, default=None):
+            scoped = get_attr(attribute)
+            if scoped and name in scoped:
+                return scoped[name]
+            return registry_get(name, default)
+
+        self._current = current
+        self._set = lambda value: set_attr(attribute, value)
+        self._get_raw = lambda: get_attr(attribute)
+        self.lookup = lookup
+
+    def enter(self, dicts):
+        updates = _union(dicts)
+        previous = self._get_raw()
+        combined = dict(previous or {})
+        combined.update(updates)
+        self._set(combined)
+        return previous
+
+    def exit(self, previous):
+        self._set(previous)
+
+    def merged_items(self):
+        merged = dict(self.registry)
+        merged.update(self._current())
+        return list(merged.items())
+
+    def active(self):
+        return dict(self._current())
+
+
+class _ScopedRegistryView(dict):
+    """``get_custom_objects()`` on layouts whose scopes live apart.
+
+    A real ``dict`` (so ``isinstance(..., dict)`` holds) whose reads show the
+    calling thread's active scope entries over the registry and whose writes
+    go to the registry, keeping Keras 2.9's promise that scoped objects are
+    visible through ``get_custom_objects()``.
+    """
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store):
+        super().__init__()
+        self._store = store
+
+    # Reading: scope entries first, then the registry.
+    def _combined(self):
+        merged = dict(self._store.registry)
+        merged.update(self._store.active())
+        return merged
+
+    def __getitem__(self, key):
+        value = self._store.lookup(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def get(self, key, default=None):
+        return self._store.lookup(key, default)
+
+    def __contains__(self, key):
+        return self._store.lookup(key, _MISSING) is not _MISSING
+
+    def __iter__(self):
+        return iter(self._combined())
+
+    def __len__(self):
+        return len(self._combined())
+
+    def keys(self):
+        return self._combined().keys()
+
+    def values(self):
+        return self._combined().values()
+
+    def items(self):
+        return self._combined().items()
+
+    def copy(self):
+        return self._combined()
+
+    def __repr__(self):
+        return repr(self._combined())
+
+    def __eq__(self, other):
+        return self._combined() == other
+
+    __hash__ = None
+
+    # Writing: the registry.
+    def __setitem__(self, key, value):
+        self._store.registry[key] = value
+
+    def __delitem__(self, key):
+        del self._store.registry[key]
+
+    def pop(self, key, *default):
+        return self._store.registry.pop(key, *default)
+
+    def update(self, *args, **kwargs):
+        self._store.registry.update(*args, **kwargs)
+
+    def setdefault(self, key, default=None):
+        return self._store.registry.setdefault(key, default)
+
+    def clear(self):
+        self._store.registry.clear()
+
+    def popitem(self):
+        return self._store.registry.popitem()
+
+
+#: Store classes by the ``scope_store`` value of a flavour row.
+STORES = {
+    "global": GlobalDictStore,
+    "thread_local": ThreadLocalStore,
+    "global_state": GlobalStateStore,
+}

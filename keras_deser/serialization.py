@@ -1,0 +1,253 @@
+"""``deserialize_keras_object`` and its helpers, as Keras 2.9.0 behaves.
+
+The reference is ``keras/utils/generic_utils.py`` of Keras 2.9.0: the same
+results, lookup order, exception types and messages, and the same in-place
+changes to the caller's config.  Intended differences are listed, each with
+its reason and test, in ``docs/deviations.md``.
+"""
+
+import warnings
+
+from . import _state
+from .registry import get_registered_name
+from .shared_objects import SHARED_OBJECT_KEY, serialize_keras_class_and_config
+
+__all__ = [
+    "CustomMaskWarning",
+    "class_and_config_for_serialized_keras_object",
+    "deserialize_keras_object",
+    "serialize_keras_class_and_config",
+    "serialize_keras_object",
+]
+
+_MISSING = object()
+
+_UNKNOWN = (
+    "Unknown {}: {}. Please ensure this object is passed to the "
+    "`custom_objects` argument. See "
+    "https://www.tensorflow.org/guide/keras/save_and_serialize"
+    "#registering_the_custom_object for details."
+)
+
+# Flag set while saving to SavedModel, where a config is not required.
+_SKIP_FAILED_SERIALIZATION = False
+_LAYER_UNDEFINED_CONFIG_KEY = "layer was saved without config"
+
+
+class CustomMaskWarning(Warning):
+    """A masking layer is serialized without its own ``get_config``."""
+
+
+def _resolve_class(config, module_objects, custom_objects, printable_module_name):
+    """The class a ``{'class_name', 'config'}`` dict names, and its config.
+
+    Resolves ``class_name`` through the registry, then ``custom_objects``,
+    then ``module_objects``, and prepares the inner config in place:
+    passive-serialized entries are deserialized and strings naming a function
+    in the registry or ``custom_objects`` become that function (``name`` is
+    never touched).  A list config (Keras 2.0.6 ``Sequential``) is returned
+    as it is.
+    """
+    if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
+        raise ValueError(
+            f"Improper config format for {config}. "
+            "Expecting python dict contains `class_name` and `config` as keys"
+        )
+
+    lookup = _state.lookup
+    class_name = config["class_name"]
+    cls = lookup(class_name, _MISSING)
+    if cls is _MISSING:
+        if custom_objects and class_name in custom_objects:
+            cls = custom_objects[class_name]
+        elif module_objects and class_name in module_objects:
+            cls = module_objects[class_name]
+        else:
+            cls = None
+    if cls is None:
+        raise ValueError(_UNKNOWN.format(printable_module_name, class_name))
+
+    cls_config = config["config"]
+    if isinstance(cls_config, list):
+        return cls, cls_config
+
+    isfunction = _state.isfunction
+    deserialized_objects = {}
+    for key, item in cls_config.items():
+        if key == "name":
+            deserialized_objects[key] = item
+        elif isinstance(item, dict) and "__passive_serialization__" in item:
+            deserialized_objects[key] = deserialize_keras_object(
+                item,
+                module_objects=module_objects,
+                custom_objects=custom_objects,
+                printable_module_name="config_item",
+            )
+        elif isinstance(item, str):
+            function = lookup(item, _MISSING)
+            if function is _MISSING:
+                function = custom_objects[item] if custom_objects and item in custom_objects else None
+            if function is not None and isfunction(function):
+                deserialized_objects[key] = function
+    for key, item in deserialized_objects.items():
+        cls_config[key] = item
+    return cls, cls_config
+
+
+def class_and_config_for_serialized_keras_object(
+    config, module_objects=None, custom_objects=None, printable_module_name="object"
+):
+    """Return ``(cls, cls_config)`` for a serialized Keras object.
+
+    ``config`` must be a dict with ``class_name`` and ``config`` keys, else
+    ``ValueError('Improper config format ...')``; an unresolvable
+    ``class_name`` raises ``ValueError('Unknown <printable_module_name>: ...')``.
+    ``cls_config`` is ``config['config']`` itself, prepared in place (see
+    :func:`deserialize_keras_object`).  (Keras 2.9.0.)
+    """
+    return _resolve_class(config, module_objects, custom_objects, printable_module_name)
+
+
+def deserialize_keras_object(
+    identifier, module_objects=None, custom_objects=None, printable_module_name="object"
+):
+    """Turn the serialized form of a Keras object back into the object.
+
+    Behaves as Keras 2.9.0's ``tf.keras.utils.deserialize_keras_object``:
+
+    * ``None`` gives ``None``.
+    * A dict ``{'class_name': ..., 'config': ...}``: the class is looked up in
+      the registry (active scopes included), then ``custom_objects``, then
+      ``module_objects``.  Inside ``config['config']`` (changed in place)
+      ``__passive_serialization__`` dicts are deserialized and strings naming
+      a function in the registry or ``custom_objects`` become the function;
+      ``name`` is left alone.  Inside a :class:`SharedObjectLoadingScope` a
+      ``shared_object_id`` seen before returns the object built then.  The
+      class's ``from_config`` gets ``custom_objects=`` (the registry merged
+      with the caller's) when that is one of its positional parameters, and
+      otherwise runs inside ``CustomObjectScope(custom_objects)``; a class
+      without ``from_config`` is called with ``**config`` in that scope.
+    * A string: looked up in ``custom_objects``, then the registry, then
+      ``module_objects`` (which must then be given); a class found so is
+      instantiated with no arguments, anything else returned.
+    * A function is returned as it is.
+
+    Anything else raises ``ValueError('Could not interpret serialized
+    <printable_module_name>: ...')``; unknown names raise
+    ``ValueError('Unknown <printable_module_name>: ...')``.
+    """
+    if identifier is None:
+        return None
+
+    if isinstance(identifier, dict):
+        cls, cls_config = _resolve_class(identifier, module_objects, custom_objects, printable_module_name)
+
+        shared_object_id = identifier.get(SHARED_OBJECT_KEY)
+        scope = getattr(_state.loading, "scope", _MISSING)
+        if scope is not _MISSING:
+            shared_object = scope.get(shared_object_id)
+            if shared_object is not None:
+                return shared_object
+
+        from_config = getattr(cls, "from_config", _MISSING)
+        takes_custom_objects = from_config is not _MISSING and _state.takes_custom_objects(from_config)
+        custom_objects = custom_objects or {}
+        if takes_custom_objects:
+            merged = dict(_state.store.merged_items() + list(custom_objects.items()))
+            deserialized_obj = from_config(cls_config, custom_objects=merged)
+        elif custom_objects:
+            store = _state.store
+            backup = store.enter((custom_objects,))
+            try:
+                if from_config is _MISSING:
+                    deserialized_obj = cls(**cls_config)
+                else:
+                    deserialized_obj = from_config(cls_config)
+            finally:
+                store.exit(backup)
+        elif from_config is _MISSING:
+            deserialized_obj = cls(**cls_config)
+        else:
+            deserialized_obj = from_config(cls_config)
+
+        scope = getattr(_state.loading, "scope", _MISSING)
+        if scope is not _MISSING:
+            scope.set(shared_object_id, deserialized_obj)
+        return deserialized_obj
+
+    if isinstance(identifier, str):
+        if custom_objects and identifier in custom_objects:
+            obj = custom_objects.get(identifier)
+        else:
+            obj = _state.lookup(identifier, _MISSING)
+            if obj is _MISSING:
+                obj = module_objects.get(identifier)
+                if obj is None:
+                    raise ValueError(_UNKNOWN.format(printable_module_name, identifier))
+        if _state.isclass(obj):
+            return obj()
+        return obj
+
+    if _state.isfunction(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret serialized {printable_module_name}: {identifier}")
+
+
+def _is_default(method):
+    return getattr(method, "_is_default", False)
+
+
+def serialize_keras_object(instance):
+    """Serialize a Keras object into its JSON-compatible form.
+
+    Objects with ``get_config`` become ``{'class_name', 'config'}`` dicts
+    (non-string config values serialized in turn and tagged
+    ``__passive_serialization__``), inside a ``SharedObjectSavingScope``
+    tagged with shared ids; anything else with a ``__name__`` becomes its
+    registered name.  (Keras 2.9.0.)
+    """
+    unwrap = _state.unwrap
+    if unwrap is not None:
+        _, instance = unwrap(instance)
+    if instance is None:
+        return None
+
+    supports_masking = getattr(instance, "supports_masking", False) or (
+        hasattr(instance, "compute_mask") and not _is_default(instance.compute_mask)
+    )
+    if supports_masking and _is_default(instance.get_config):
+        warnings.warn(
+            "Custom mask layers require a config and must override "
+            "get_config. When loading, the custom mask layer must be "
+            "passed to the custom_objects argument.",
+            category=CustomMaskWarning,
+            stacklevel=2,
+        )
+
+    if hasattr(instance, "get_config"):
+        name = get_registered_name(instance.__class__)
+        try:
+            config = instance.get_config()
+        except NotImplementedError:
+            if _SKIP_FAILED_SERIALIZATION:
+                return serialize_keras_class_and_config(name, {_LAYER_UNDEFINED_CONFIG_KEY: True})
+            raise
+        serialization_config = {}
+        for key, item in config.items():
+            if isinstance(item, str):
+                serialization_config[key] = item
+                continue
+            try:
+                serialized_item = serialize_keras_object(item)
+                if isinstance(serialized_item, dict) and not isinstance(item, dict):
+                    serialized_item["__passive_serialization__"] = True
+                serialization_config[key] = serialized_item
+            except ValueError:
+                serialization_config[key] = item
+        return serialize_keras_class_and_config(name, serialization_config, instance)
+    if hasattr(instance, "__name__"):
+        return get_registered_name(instance)
+    raise ValueError(
+        f"Cannot serialize {instance} since it doesn't implement "
+        "`get_config()`, and also doesn\t have `__name__`"
+    )
