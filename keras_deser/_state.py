@@ -24,6 +24,7 @@ _FIELDS = frozenset(
         "isclass",
         "isfunction",
         "takes_custom_objects",
+        "takes_cache",
         "unwrap",
     )
 )
@@ -48,6 +49,7 @@ def bind(flavour=None):
             isclass=introspector.isclass,
             isfunction=introspector.isfunction,
             takes_custom_objects=introspector.takes_custom_objects,
+            takes_cache=introspector.takes_cache,
             unwrap=introspector.unwrap,
         )
         return new

@@ -41,7 +41,7 @@ class Introspector:
 
             self.isclass = tf_isclass
             self.isfunction = tf_isfunction
-        self._takes = {}
+        self.takes_cache = {}
 
     def positional_args(self, fn):
         """The ``args`` of ``fn``'s full argspec, decorators honoured."""
@@ -63,13 +63,13 @@ class Introspector:
         """
         key = getattr(from_config, "__func__", from_config)
         try:
-            return self._takes[key]
+            return self.takes_cache[key]
         except KeyError:
             pass
         except TypeError:  # unhashable callable: decide every time
             return "custom_objects" in self.positional_args(from_config)
         takes = "custom_objects" in self.positional_args(from_config)
-        if len(self._takes) >= _CACHE_LIMIT:
-            self._takes.clear()
-        self._takes[key] = takes
+        if len(self.takes_cache) >= _CACHE_LIMIT:
+            self.takes_cache.clear()
+        self.takes_cache[key] = takes
         return takes

@@ -143,18 +143,25 @@ def deserialize_keras_object(
         cls, cls_config = _resolve_class(identifier, module_objects, custom_objects, printable_module_name)
 
         shared_object_id = identifier.get(SHARED_OBJECT_KEY)
-        scope = getattr(_state.loading, "scope", _MISSING)
+        scope = _state.loading.__dict__.get("scope", _MISSING)
         if scope is not _MISSING:
             shared_object = scope.get(shared_object_id)
             if shared_object is not None:
                 return shared_object
 
         from_config = getattr(cls, "from_config", _MISSING)
-        takes_custom_objects = from_config is not _MISSING and _state.takes_custom_objects(from_config)
-        custom_objects = custom_objects or {}
+        if from_config is _MISSING:
+            takes_custom_objects = False
+        else:
+            try:
+                takes_custom_objects = _state.takes_cache[getattr(from_config, "__func__", from_config)]
+            except (KeyError, TypeError):
+                takes_custom_objects = _state.takes_custom_objects(from_config)
         if takes_custom_objects:
-            merged = dict(_state.store.merged_items() + list(custom_objects.items()))
-            deserialized_obj = from_config(cls_config, custom_objects=merged)
+            merged = _state.store.merged_items()
+            if custom_objects:
+                merged += list(custom_objects.items())
+            deserialized_obj = from_config(cls_config, custom_objects=dict(merged))
         elif custom_objects:
             store = _state.store
             backup = store.enter((custom_objects,))
@@ -170,7 +177,7 @@ def deserialize_keras_object(
         else:
             deserialized_obj = from_config(cls_config)
 
-        scope = getattr(_state.loading, "scope", _MISSING)
+        scope = _state.loading.__dict__.get("scope", _MISSING)
         if scope is not _MISSING:
             scope.set(shared_object_id, deserialized_obj)
         return deserialized_obj
