@@ -19,9 +19,6 @@ from .scopes import STORES
 
 __all__ = ["Binding", "detect", "resolve", "OWN"]
 
-#: TensorFlow's decorator module, under its names across releases.
-_DECORATOR_MODULES = ("tensorflow.python.util.tf_decorator", "tensorflow_core.python.util.tf_decorator")
-
 
 class _OwnState:
     """State keras_deser supplies where upstream has none.
@@ -135,15 +132,27 @@ class _GlobalsModule:
         self.__dict__ = namespace
 
 
-def _version_of(module_name):
-    if not module_name:
+def _version_of(spec):
+    """The version string at ``package:attribute.path``, or None.
+
+    Read only from a package already imported; nothing is imported here.
+    """
+    if not spec:
         return None
-    module = sys.modules.get(module_name.split(".")[0])
-    return getattr(module, "__version__", None)
+    package, _, path = spec.partition(":")
+    module = sys.modules.get(package)
+    if module is None:
+        return None
+    try:
+        version = _walk(module, path or "__version__")
+    except Exception:
+        return None
+    return version if isinstance(version, str) else None
 
 
-def _unwrap():
-    for name in _DECORATOR_MODULES:
+def _unwrap(flavour):
+    """TensorFlow's ``tf_decorator.unwrap`` for ``flavour``, or None."""
+    for name in flavour.decorator_modules:
         module = sys.modules.get(name)
         if module is not None and hasattr(module, "unwrap"):
             return module.unwrap
@@ -158,7 +167,7 @@ def resolve(flavour=None):
     elif isinstance(flavour, str):
         flavour = _flavours.by_name(flavour)
     if flavour.registry_module is not None and registry_globals is None:
-        registry_globals = vars(_module(flavour.registry_module))
+        registry_globals = _live_globals(flavour)
 
     if flavour.registry_module is None:
         return Binding(
@@ -174,7 +183,7 @@ def resolve(flavour=None):
             names_native=False,
             registry_globals=None,
             legacy_module=None,
-            tensorflow_version=_version_of("tensorflow"),
+            tensorflow_version=_version_of("tensorflow:__version__"),
             keras_version=None,
         )
 
@@ -198,7 +207,7 @@ def resolve(flavour=None):
         loading, saving, disabled = OWN.loading, OWN.saving, OWN.disabled
 
     store = _store(flavour, registry, registry_globals)
-    unwrap = _unwrap() if flavour.decorator_module else None
+    unwrap = _unwrap(flavour)
     return Binding(
         flavour=flavour,
         registry=registry,
@@ -212,9 +221,23 @@ def resolve(flavour=None):
         names_native=names_native,
         registry_globals=registry_globals,
         legacy_module=legacy,
-        tensorflow_version=_version_of("tensorflow"),
-        keras_version=_version_of(flavour.registry_module),
+        tensorflow_version=_version_of("tensorflow:__version__"),
+        keras_version=_version_of(flavour.keras_version),
     )
+
+
+def _live_globals(flavour):
+    """Globals of ``flavour``'s registry module, for a flavour forced by name.
+
+    The module the live ``get_custom_objects`` belongs to is taken from the
+    function itself when it is that flavour's (so TF 1.15's real module is
+    used, not a second copy imported by name); otherwise the module is taken
+    from sys.modules or imported.
+    """
+    fn = _live_get_custom_objects()
+    if fn is not None and fn.__module__ == flavour.registry_module:
+        return fn.__globals__
+    return vars(_module(flavour.registry_module))
 
 
 def _store(flavour, registry, registry_globals):

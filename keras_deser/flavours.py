@@ -17,6 +17,9 @@ from typing import NamedTuple, Optional, Tuple
 
 __all__ = ["Flavour", "FLAVOURS", "STANDALONE", "ENTRY_ROUTES", "by_name"]
 
+#: TensorFlow's decorator module under the names it has been imported as.
+_TF_DECORATOR = ("tensorflow.python.util.tf_decorator", "tensorflow_core.python.util.tf_decorator")
+
 
 class Flavour(NamedTuple):
     """Where one upstream layout keeps its serialization machinery.
@@ -47,9 +50,16 @@ class Flavour(NamedTuple):
     #: Module defining the 4-argument ``deserialize_keras_object`` and, where
     #: upstream has them, ``SharedObjectLoadingScope`` and its thread-locals.
     legacy_module: Optional[str] = None
-    #: Module whose ``unwrap`` understands TensorFlow decorators
-    #: (``tf_inspect``-style class/function checks); ``None``: plain inspect.
-    decorator_module: Optional[str] = "tensorflow.python.util.tf_decorator"
+    #: Modules whose ``unwrap`` understands TensorFlow decorators
+    #: (``tf_inspect``-style class/function checks), tried in order among the
+    #: modules already imported (never imported by name: TF 1.15 keeps its
+    #: real modules under ``tensorflow.python`` and would build a second copy
+    #: under ``tensorflow_core.python``); empty: plain :mod:`inspect`.
+    decorator_modules: Tuple[str, ...] = _TF_DECORATOR
+    #: ``package:attribute.path`` of the Keras version string, read from the
+    #: already-imported ``package`` (TensorFlow-bundled Keras has no package
+    #: of its own: ``tensorflow:keras.__version__``).
+    keras_version: Optional[str] = None
     #: Public aliases of the 4-argument function, as ``module:attribute``
     #: paths reached from the top-level package (used by the compat layer).
     public_aliases: Tuple[str, ...] = ()
@@ -60,7 +70,7 @@ STANDALONE = Flavour(
     name="standalone",
     releases="no TensorFlow or Keras loaded",
     registry_module=None,
-    decorator_module=None,
+    decorator_modules=(),
 )
 
 FLAVOURS: Tuple[Flavour, ...] = (
@@ -69,6 +79,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         releases="TensorFlow 1.15 to 2.5 (tf.keras inside TensorFlow)",
         registry_module="tensorflow.python.keras.utils.generic_utils",
         legacy_module="tensorflow.python.keras.utils.generic_utils",
+        keras_version="tensorflow:keras.__version__",
         public_aliases=(
             "tensorflow:keras.utils.deserialize_keras_object",
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
@@ -83,6 +94,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         scope_store="thread_local",
         scope_location="keras.utils.generic_utils:_THREAD_LOCAL_CUSTOM_OBJECTS",
         legacy_module="keras.utils.generic_utils",
+        keras_version="keras:__version__",
         public_aliases=(
             "tensorflow:keras.utils.deserialize_keras_object",
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
@@ -94,6 +106,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         releases="keras 2.6 to 2.9 (keras.utils.generic_utils)",
         registry_module="keras.utils.generic_utils",
         legacy_module="keras.utils.generic_utils",
+        keras_version="keras:__version__",
         public_aliases=(
             "tensorflow:keras.utils.deserialize_keras_object",
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
@@ -107,6 +120,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         scope_store="thread_local",
         scope_location="keras.saving.object_registration:_THREAD_LOCAL_CUSTOM_OBJECTS",
         legacy_module="keras.saving.legacy.serialization",
+        keras_version="keras:__version__",
         public_aliases=(
             "tensorflow:keras.utils.deserialize_keras_object",
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
@@ -122,6 +136,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         scope_store="thread_local",
         scope_location="keras.src.saving.object_registration:_THREAD_LOCAL_CUSTOM_OBJECTS",
         legacy_module="keras.src.saving.legacy.serialization",
+        keras_version="keras:__version__",
         public_aliases=(
             "tensorflow:keras.utils.legacy.deserialize_keras_object",
             "keras:utils.legacy.deserialize_keras_object",
@@ -134,6 +149,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         scope_store="thread_local",
         scope_location="tf_keras.src.saving.object_registration:_THREAD_LOCAL_CUSTOM_OBJECTS",
         legacy_module="tf_keras.src.saving.legacy.serialization",
+        keras_version="tf_keras:__version__",
         public_aliases=(
             "tensorflow:keras.utils.legacy.deserialize_keras_object",
             "tf_keras:utils.legacy.deserialize_keras_object",
@@ -149,7 +165,8 @@ FLAVOURS: Tuple[Flavour, ...] = (
         scope_store="global_state",
         scope_location="keras.src.backend.common.global_state:custom_objects_scope_dict",
         legacy_module="keras.src.legacy.saving.serialization",
-        decorator_module=None,
+        decorator_modules=(),
+        keras_version="keras:__version__",
         public_aliases=(
             "keras:utils.legacy.deserialize_keras_object",
             "keras:legacy.saving.deserialize_keras_object",
