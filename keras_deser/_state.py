@@ -29,6 +29,23 @@ _FIELDS = frozenset(
     )
 )
 _LOCK = threading.RLock()
+_SUBSCRIBERS = []
+
+
+def subscribe(callback):
+    """Call ``callback(this_module)`` after every binding (and now, if bound).
+
+    For hot paths that keep references to bound state in their own globals.
+    """
+    _SUBSCRIBERS.append(callback)
+    if is_bound():
+        callback(_this())
+
+
+def _this():
+    import sys
+
+    return sys.modules[__name__]
 
 
 def bind(flavour=None):
@@ -52,6 +69,9 @@ def bind(flavour=None):
             takes_cache=introspector.takes_cache,
             unwrap=introspector.unwrap,
         )
+        module = _this()
+        for callback in _SUBSCRIBERS:
+            callback(module)
         return new
 
 

@@ -22,6 +22,10 @@ __all__ = [
 
 _MISSING = object()
 
+# Config values of these exact types are never resolved (neither strings nor
+# dicts); checking them first keeps the per-value loop cheap.
+_INERT = frozenset((int, float, bool, type(None), list, tuple))
+
 _UNKNOWN = (
     "Unknown {}: {}. Please ensure this object is passed to the "
     "`custom_objects` argument. See "
@@ -34,13 +38,36 @@ _SKIP_FAILED_SERIALIZATION = False
 _LAYER_UNDEFINED_CONFIG_KEY = "layer was saved without config"
 
 
+# References into the bound state that the hot path reads, as plain globals of
+# this module: _state.bind() refreshes them through _refresh().  ``_lookup``
+# stays None until the first binding.
+_lookup = _loading = _takes_cache = _isfunction = None
+
+
+def _refresh(state):
+    global _lookup, _loading, _takes_cache, _isfunction
+    _lookup, _loading = state.lookup, state.loading
+    _takes_cache, _isfunction = state.takes_cache, state.isfunction
+
+
+_state.subscribe(_refresh)
+
+
 class CustomMaskWarning(Warning):
     """A masking layer is serialized without its own ``get_config``."""
+
+
+def _improper_format(config):
+    raise ValueError(
+        f"Improper config format for {config}. "
+        "Expecting python dict contains `class_name` and `config` as keys"
+    )
 
 
 def _resolve_class(config, module_objects, custom_objects, printable_module_name):
     """The class a ``{'class_name', 'config'}`` dict names, and its config.
 
+    ``config`` must be a dict (callers check).
     Resolves ``class_name`` through the registry, then ``custom_objects``,
     then ``module_objects``, and prepares the inner config in place:
     passive-serialized entries are deserialized and strings naming a function
@@ -48,13 +75,13 @@ def _resolve_class(config, module_objects, custom_objects, printable_module_name
     never touched).  A list config (Keras 2.0.6 ``Sequential``) is returned
     as it is.
     """
-    if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
-        raise ValueError(
-            f"Improper config format for {config}. "
-            "Expecting python dict contains `class_name` and `config` as keys"
-        )
+    if "class_name" not in config or "config" not in config:
+        _improper_format(config)
 
-    lookup = _state.lookup
+    lookup = _lookup
+    if lookup is None:
+        _state.bind()
+        lookup = _lookup
     class_name = config["class_name"]
     cls = lookup(class_name, _MISSING)
     if cls is _MISSING:
@@ -71,26 +98,32 @@ def _resolve_class(config, module_objects, custom_objects, printable_module_name
     if isinstance(cls_config, list):
         return cls, cls_config
 
-    isfunction = _state.isfunction
-    deserialized_objects = {}
+    pending = None
     for key, item in cls_config.items():
-        if key == "name":
-            deserialized_objects[key] = item
-        elif isinstance(item, dict) and "__passive_serialization__" in item:
-            deserialized_objects[key] = deserialize_keras_object(
+        if type(item) in _INERT:
+            continue
+        if isinstance(item, str):
+            if key == "name":
+                continue
+            function = lookup(item, _MISSING)
+            if function is _MISSING:
+                function = custom_objects[item] if custom_objects and item in custom_objects else None
+            if function is not None and _isfunction(function):
+                if pending is None:
+                    pending = {}
+                pending[key] = function
+        elif isinstance(item, dict) and "__passive_serialization__" in item and key != "name":
+            if pending is None:
+                pending = {}
+            pending[key] = deserialize_keras_object(
                 item,
                 module_objects=module_objects,
                 custom_objects=custom_objects,
                 printable_module_name="config_item",
             )
-        elif isinstance(item, str):
-            function = lookup(item, _MISSING)
-            if function is _MISSING:
-                function = custom_objects[item] if custom_objects and item in custom_objects else None
-            if function is not None and isfunction(function):
-                deserialized_objects[key] = function
-    for key, item in deserialized_objects.items():
-        cls_config[key] = item
+    if pending is not None:
+        for key, item in pending.items():
+            cls_config[key] = item
     return cls, cls_config
 
 
@@ -105,6 +138,8 @@ def class_and_config_for_serialized_keras_object(
     ``cls_config`` is ``config['config']`` itself, prepared in place (see
     :func:`deserialize_keras_object`).  (Keras 2.9.0.)
     """
+    if not isinstance(config, dict):
+        _improper_format(config)
     return _resolve_class(config, module_objects, custom_objects, printable_module_name)
 
 
@@ -142,20 +177,25 @@ def deserialize_keras_object(
     if isinstance(identifier, dict):
         cls, cls_config = _resolve_class(identifier, module_objects, custom_objects, printable_module_name)
 
-        shared_object_id = identifier.get(SHARED_OBJECT_KEY)
-        scope = _state.loading.__dict__.get("scope", _MISSING)
-        if scope is not _MISSING:
-            shared_object = scope.get(shared_object_id)
-            if shared_object is not None:
-                return shared_object
+        # Keras 2.9 reads the id and asks the active loading scope, if any.
+        loading = _loading.__dict__
+        if loading:
+            shared_object_id = identifier.get(SHARED_OBJECT_KEY)
+            scope = loading.get("scope", _MISSING)
+            if scope is not _MISSING:
+                shared_object = scope.get(shared_object_id)
+                if shared_object is not None:
+                    return shared_object
 
-        from_config = getattr(cls, "from_config", _MISSING)
-        if from_config is _MISSING:
+        try:
+            from_config = cls.from_config
+        except AttributeError:
+            from_config = _MISSING
             takes_custom_objects = False
         else:
             try:
-                takes_custom_objects = _state.takes_cache[getattr(from_config, "__func__", from_config)]
-            except (KeyError, TypeError):
+                takes_custom_objects = _takes_cache[from_config.__func__]
+            except (KeyError, TypeError, AttributeError):
                 takes_custom_objects = _state.takes_custom_objects(from_config)
         if takes_custom_objects:
             merged = _state.store.merged_items()
@@ -177,9 +217,10 @@ def deserialize_keras_object(
         else:
             deserialized_obj = from_config(cls_config)
 
-        scope = _state.loading.__dict__.get("scope", _MISSING)
-        if scope is not _MISSING:
-            scope.set(shared_object_id, deserialized_obj)
+        if loading:
+            scope = loading.get("scope", _MISSING)
+            if scope is not _MISSING:
+                scope.set(identifier.get(SHARED_OBJECT_KEY), deserialized_obj)
         return deserialized_obj
 
     if isinstance(identifier, str):
