@@ -434,6 +434,68 @@ def safe_context(enabled):
     return context
 
 
+class _Routing:
+    """Route nested deserializations through keras_deser while building.
+
+    Uses ``keras_deser.patched()`` (install for the block, then uninstall)
+    when the install API exists, a Keras is loaded and ``--no-patch`` was not
+    given; otherwise only the top-level object goes through keras_deser (the
+    model's own ``from_config`` then calls upstream for its layers).
+    """
+
+    def __init__(self, up, enabled):
+        import keras_deser
+
+        self.patched = getattr(keras_deser, "patched", None)
+        self.enabled = bool(enabled and up is not None and up.available and callable(self.patched))
+        self.sites = []
+        self.calls = None
+        self.error = None
+        self._context = None
+        self._counter = None
+
+    @property
+    def mode(self):
+        if self.enabled and self.error is None:
+            return "installed"
+        return "top-level"
+
+    def __enter__(self):
+        if not self.enabled:
+            return self
+        import keras_deser
+
+        install_module = sys.modules.get(getattr(self.patched, "__module__", None) or "")
+        self._counter = getattr(keras_deser, "call_count", None) or getattr(install_module, "call_count", None)
+        start = self._counter() if callable(self._counter) else None
+        self._start_calls = start
+        try:
+            self._context = self.patched()
+            self.sites = list(self._context.__enter__() or ())
+        except Exception as exc:  # cannot install: fall back to the top level
+            self.error = f"{type(exc).__name__}: {exc}"
+            self._context = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._context is not None:
+            if callable(self._counter) and self._start_calls is not None:
+                self.calls = self._counter() - self._start_calls
+            return self._context.__exit__(*exc)
+        return False
+
+    def describe(self):
+        if self.mode == "installed":
+            calls = f", {self.calls} nested calls" if self.calls is not None else ""
+            return f"keras_deser throughout (installed for the build at {len(self.sites)} sites{calls})"
+        why = ""
+        if self.error:
+            why = f"; install failed: {self.error}"
+        elif self.patched is None:
+            why = "; install API not available"
+        return f"keras_deser at the top level, upstream for nested objects{why}"
+
+
 class Progress:
     """Progress on stderr: notes, and a counter of layers built.
 
@@ -549,23 +611,24 @@ def _unknown_error(exc, config, label, up):
     return CLIError(message, file=label, path=path, hint=hint)
 
 
-def build(function, config, label, up, custom_objects, printable, progress=None, safe=False):
+def build(function, config, label, up, custom_objects, printable, progress=None, safe=False, routing=None):
     """Call ``function`` (a 4-argument deserializer) on a copy of ``config``.
 
-    Returns ``(object, seconds)``; failures become :class:`CLIError`.
+    ``routing`` (a :class:`_Routing`) is entered around the call.  Returns
+    ``(object, seconds)``; failures become :class:`CLIError`.
     """
     module_objects = up.layer_objects if up is not None else None
     work = copy.deepcopy(config)
-    start = time.perf_counter()
     try:
-        with safe_context(safe):
-            with progress or _NullContext():
-                obj = function(
-                    work,
-                    module_objects=module_objects,
-                    custom_objects=custom_objects or None,
-                    printable_module_name=printable,
-                )
+        with safe_context(safe), routing or _NullContext(), progress or _NullContext():
+            start = time.perf_counter()
+            obj = function(
+                work,
+                module_objects=module_objects,
+                custom_objects=custom_objects or None,
+                printable_module_name=printable,
+            )
+            seconds = time.perf_counter() - start
     except CLIError:
         raise
     except ValueError as exc:
@@ -575,7 +638,7 @@ def build(function, config, label, up, custom_objects, printable, progress=None,
         raise CLIError(f"building failed: ValueError: {exc}", file=label)
     except Exception as exc:
         raise CLIError(f"building failed: {type(exc).__name__}: {exc}", file=label)
-    return obj, time.perf_counter() - start
+    return obj, seconds
 
 
 def summarize(obj, seconds, config, label):
@@ -703,11 +766,23 @@ def cmd_load(args, out):
     import keras_deser
 
     up, custom_objects, config, label, progress = _prepare(args)
+    routing = _Routing(up, not args.no_patch)
     obj, seconds = build(
-        keras_deser.deserialize_keras_object, config, label, up, custom_objects, _printable(up), progress, args.safe
+        keras_deser.deserialize_keras_object,
+        config,
+        label,
+        up,
+        custom_objects,
+        _printable(up),
+        progress,
+        args.safe,
+        routing,
     )
     summary = summarize(obj, seconds, config, label)
     summary["flavour"] = keras_deser.upstream_info()["flavour"]
+    summary["routing"] = {"mode": routing.mode, "sites": len(routing.sites), "nested_calls": routing.calls}
+    if routing.error:
+        summary["routing"]["error"] = routing.error
     if args.json:
         return summary, EXIT_OK
     out.write(f"built {summary['class']} from {label}\n")
@@ -719,6 +794,7 @@ def cmd_load(args, out):
         out.write(f"  parameters  {summary['parameters']:,}\n")
     out.write(f"  time        {seconds * 1000:.1f} ms\n")
     out.write(f"  flavour     {summary['flavour']}\n")
+    out.write(f"  through     {routing.describe()}\n")
     return None, EXIT_OK
 
 
@@ -775,19 +851,29 @@ def cmd_verify(args, out):
     import keras_deser
 
     up, custom_objects, config, label, _ = _prepare(args)
+    is_installed = getattr(keras_deser, "is_installed", None)
+    if callable(is_installed) and is_installed():
+        raise CLIError(
+            "keras_deser is installed into the loaded Keras: verify needs the unpatched upstream; "
+            "run it in a process where keras_deser is not installed"
+        )
     upstream, upstream_name = _upstream_function(up)
+    routing = _Routing(up, not args.no_patch)
     printable = _printable(up)
     sides = {}
     for side, function in (("upstream", upstream), ("keras_deser", keras_deser.deserialize_keras_object)):
         try:
-            obj, seconds = build(function, config, label, up, custom_objects, printable, None, args.safe and side == "keras_deser")
+            ours = side == "keras_deser"
+            obj, seconds = build(
+                function, config, label, up, custom_objects, printable, None, args.safe and ours, routing if ours else None
+            )
             sides[side] = {"ok": True, "text": describe(obj), "seconds": seconds}
         except CLIError as error:
             if error.code == EXIT_USAGE:
                 raise
             sides[side] = {"ok": False, "error": error}
     ours, theirs = sides["keras_deser"], sides["upstream"]
-    result = {"file": label, "upstream": upstream_name, "identical": False, "diff": None}
+    result = {"file": label, "upstream": upstream_name, "identical": False, "diff": None, "routing": routing.mode}
     if ours["ok"] and theirs["ok"]:
         result["seconds"] = {"upstream": round(theirs["seconds"], 6), "keras_deser": round(ours["seconds"], 6)}
         if ours["text"] == theirs["text"]:
@@ -814,8 +900,9 @@ def cmd_verify(args, out):
         return result, code
     if result["identical"]:
         out.write(f"identical: keras_deser and {upstream_name} build the same object from {label}\n")
+        out.write(f"  keras_deser side: {routing.describe()}\n")
         out.write(
-            f"  upstream {result['seconds']['upstream'] * 1000:.1f} ms, "
+            f"  upstream {result['seconds']['upstream'] * 1000:.1f} ms (built first: includes one-time warm-up), "
             f"keras_deser {result['seconds']['keras_deser'] * 1000:.1f} ms\n"
         )
     elif result["status"] == "different":
@@ -955,6 +1042,12 @@ def build_parser(prog="keras-deser"):
         help="show progress on stderr (default: only when stderr is a terminal)",
     )
     building.add_argument("--no-progress", dest="progress", action="store_false", help="never show progress")
+    building.add_argument(
+        "--no-patch",
+        action="store_true",
+        help="do not install keras_deser into the loaded Keras while building: only the top-level "
+        "object goes through keras_deser, nested layers through upstream",
+    )
 
     parser = argparse.ArgumentParser(
         prog=prog,

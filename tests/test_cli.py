@@ -146,6 +146,16 @@ def test_load_bundled_example():
     assert summary["layers"] == 8
     assert summary["parameters"] == 225
     assert summary["seconds"] > 0
+    expected = "installed" if hasattr(keras_deser, "patched") else "top-level"
+    assert summary["routing"]["mode"] == expected
+
+
+@needs_tf
+def test_load_no_patch_top_level_only():
+    proc, summary = run_json(["load", "--no-patch"])
+    assert proc.returncode == 0, proc.stderr
+    assert summary["routing"]["mode"] == "top-level"
+    assert summary["parameters"] == 225
 
 
 @needs_tf
