@@ -106,9 +106,14 @@ def _resolve_class(config, module_objects, custom_objects, printable_module_name
             if key == "name":
                 continue
             function = lookup(item, _MISSING)
+            from_custom = False
             if function is _MISSING:
-                function = custom_objects[item] if custom_objects and item in custom_objects else None
+                from_custom = bool(custom_objects) and item in custom_objects
+                function = custom_objects[item] if from_custom else None
             if function is not None and _isfunction(function):
+                if from_custom:
+                    # Keras 2.9 looks the name up a second time to fetch it.
+                    function = custom_objects[item] if custom_objects and item in custom_objects else None
                 if pending is None:
                     pending = {}
                 pending[key] = function
@@ -179,6 +184,7 @@ def deserialize_keras_object(
 
         # Keras 2.9 reads the id and asks the active loading scope, if any.
         loading = _loading.__dict__
+        shared_object_id = _MISSING
         if loading:
             shared_object_id = identifier.get(SHARED_OBJECT_KEY)
             scope = loading.get("scope", _MISSING)
@@ -220,7 +226,9 @@ def deserialize_keras_object(
         if loading:
             scope = loading.get("scope", _MISSING)
             if scope is not _MISSING:
-                scope.set(identifier.get(SHARED_OBJECT_KEY), deserialized_obj)
+                if shared_object_id is _MISSING:
+                    shared_object_id = identifier.get(SHARED_OBJECT_KEY)
+                scope.set(shared_object_id, deserialized_obj)
         return deserialized_obj
 
     if isinstance(identifier, str):
@@ -239,6 +247,18 @@ def deserialize_keras_object(
     if _state.isfunction(identifier):
         return identifier
     raise ValueError(f"Could not interpret serialized {printable_module_name}: {identifier}")
+
+
+def _upstream(attribute, default):
+    """The bound Keras's own ``attribute`` of its serialization module.
+
+    Keeps ``skip_failed_serialization()`` and ``CustomMaskWarning`` one with
+    upstream's; ``default`` when standalone or upstream has none.
+    """
+    legacy = _state.binding.legacy_module
+    if legacy is None:
+        return default
+    return getattr(legacy, attribute, default)
 
 
 def _is_default(method):
@@ -268,7 +288,7 @@ def serialize_keras_object(instance):
             "Custom mask layers require a config and must override "
             "get_config. When loading, the custom mask layer must be "
             "passed to the custom_objects argument.",
-            category=CustomMaskWarning,
+            category=_upstream("CustomMaskWarning", CustomMaskWarning),
             stacklevel=2,
         )
 
@@ -277,7 +297,7 @@ def serialize_keras_object(instance):
         try:
             config = instance.get_config()
         except NotImplementedError:
-            if _SKIP_FAILED_SERIALIZATION:
+            if _upstream("_SKIP_FAILED_SERIALIZATION", _SKIP_FAILED_SERIALIZATION):
                 return serialize_keras_class_and_config(name, {_LAYER_UNDEFINED_CONFIG_KEY: True})
             raise
         serialization_config = {}
@@ -292,6 +312,8 @@ def serialize_keras_object(instance):
                 serialization_config[key] = serialized_item
             except ValueError:
                 serialization_config[key] = item
+        # Asked again, as Keras 2.9 does: get_config may have registered it.
+        name = get_registered_name(instance.__class__)
         return serialize_keras_class_and_config(name, serialization_config, instance)
     if hasattr(instance, "__name__"):
         return get_registered_name(instance)
