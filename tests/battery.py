@@ -1808,6 +1808,91 @@ def case_serialize_mask_warning(api):
 
 
 # --------------------------------------------------------------------------
+# Instrumented mappings: which reads and writes each implementation makes.
+
+
+class BtCounting(dict):
+    """A dict subclass logging ``in``, ``[]``, ``get`` and ``[]=`` by key."""
+
+    def __init__(self, *args, **kwargs):
+        dict.__init__(self, *args, **kwargs)
+        self.calls = []
+
+    def __contains__(self, key):
+        self.calls.append(["in", render(key)])
+        return dict.__contains__(self, key)
+
+    def __getitem__(self, key):
+        self.calls.append(["getitem", render(key)])
+        return dict.__getitem__(self, key)
+
+    def get(self, key, default=None):
+        self.calls.append(["get", render(key)])
+        return dict.get(self, key, default)
+
+    def __setitem__(self, key, value):
+        self.calls.append(["setitem", render(key)])
+        dict.__setitem__(self, key, value)
+
+
+@case
+def case_custom_objects_reads_for_string_values(api):
+    Probe = probe(api)
+    custom = BtCounting(bt_custom_fn=bt_fn, BtPlainClass=BtPlainClass)
+    ident = {"class_name": "BtProbe", "config": {"f": "bt_custom_fn", "c": "BtPlainClass", "u": "bt_unknown"}}
+    record = deser_record(api, ident, module_objects={"BtProbe": Probe}, custom_objects=custom, log=Probe.log)[0]
+    record["calls"] = [call for call in custom.calls if call[1] != "BtHelper"]
+    return record
+
+
+@case
+def case_identifier_reads_shared_id(api):
+    Probe = probe(api)
+    mo = {"BtProbe": Probe}
+    with api.SharedObjectLoadingScope():
+        inside = BtCounting(class_name="BtProbe", config={}, shared_object_id=4)
+        api.deserialize_keras_object(inside, module_objects=mo)
+    return {"inside_scope": inside.calls}
+
+
+@case
+def case_identifier_reads_after_scope_exit(api):
+    Probe = probe(api)
+    mo = {"BtProbe": Probe}
+    with api.SharedObjectLoadingScope():
+        pass
+    after = BtCounting(class_name="BtProbe", config={}, shared_object_id=4)
+    api.deserialize_keras_object(after, module_objects=mo)
+    return {"after_a_scope": after.calls}
+
+
+@case
+def case_serialize_get_config_registers_class(api):
+    class BtSelfRegistering(BtBase):
+        def get_config(self):
+            if self not in registered:
+                registered.append(self)
+                api.register_keras_serializable("Bt")(BtSelfRegistering)
+            return {"a": 1}
+
+    registered = []
+    try:
+        return {"serialized": render(api.serialize_keras_object(BtSelfRegistering()))}
+    finally:
+        cleanup(api, ["Bt>BtSelfRegistering"], [BtSelfRegistering])
+
+
+@case
+def case_inner_config_writes(api):
+    Probe = probe(api)
+    inner = BtCounting(name="bt_fn", f="bt_fn", n=1,
+                       p={"class_name": "BtProbe", "config": {}, "__passive_serialization__": True})
+    ident = {"class_name": "BtProbe", "config": inner}
+    deser_record(api, ident, module_objects={"BtProbe": Probe}, custom_objects={"bt_fn": bt_fn})
+    return {"writes": [call for call in inner.calls if call[0] == "setitem"]}
+
+
+# --------------------------------------------------------------------------
 # Running.
 
 
