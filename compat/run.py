@@ -4,6 +4,7 @@
     python3 compat/run.py --ci         # the environments marked ci = true
     python3 compat/run.py tf2.9 core-py3.13
     python3 compat/run.py --list
+    python3 compat/run.py --exec tf2.9 -- keras-deser load   # a command in one env
 
 Each environment of ``compat/matrix.toml`` gets a virtual environment under
 ``.venvs/<name>`` made with ``uv`` from a local interpreter (pyenv's or one
@@ -106,6 +107,26 @@ def run(name, entry, pytest_args):
     return outcome, time.time() - started
 
 
+def execute(name, entry, command):
+    """Build ``name`` and run ``command`` with its virtualenv first on PATH."""
+    os.makedirs(VENVS, exist_ok=True)
+    log_path = os.path.join(VENVS, name + ".build.log")
+    print(f"=== building {name} (Python {entry['python']}; log: {log_path})", file=sys.stderr, flush=True)
+    try:
+        with open(log_path, "w") as log:
+            python = build(name, entry, log)
+    except subprocess.CalledProcessError:
+        print(open(log_path).read()[-4000:], file=sys.stderr)
+        return 1
+    env = dict(os.environ)
+    env.update({key: str(value) for key, value in entry.get("env", {}).items()})
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    bindir = os.path.dirname(python)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env["VIRTUAL_ENV"] = os.path.dirname(bindir)
+    return subprocess.run(command, env=env).returncode
+
+
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     pytest_args = []
@@ -116,8 +137,16 @@ def main(argv=None):
     parser.add_argument("names", nargs="*", help="environments to run (default: all)")
     parser.add_argument("--ci", action="store_true", help="only the environments marked ci = true")
     parser.add_argument("--list", action="store_true", help="list the environments and exit")
+    parser.add_argument("--exec", metavar="ENV", dest="exec_env",
+                        help="build ENV and run the command given after -- inside it")
     args = parser.parse_args(argv)
     matrix = load_matrix()
+    if args.exec_env:
+        if args.exec_env not in matrix:
+            parser.error(f"unknown environment {args.exec_env!r}; see --list")
+        if not pytest_args:
+            parser.error("--exec needs a command after --")
+        return execute(args.exec_env, matrix[args.exec_env], pytest_args)
     if args.list:
         for name, entry in matrix.items():
             print(f"{name:16} python {entry['python']:5} ci={str(entry.get('ci', False)).lower():5} {' '.join(entry.get('pins', []))}")

@@ -11,6 +11,7 @@ Keras is detected the first time state is needed.
 
 from ._version import __version__
 from .info import bind, upstream_info
+from .installer import install, installed_sites, is_installed, patched, uninstall
 from .registry import (
     CustomObjectScope,
     custom_object_scope,
@@ -50,8 +51,13 @@ __all__ = [
     "get_custom_objects",
     "get_registered_name",
     "get_registered_object",
+    "install",
+    "installed_sites",
+    "is_installed",
+    "patched",
     "register_keras_serializable",
     "serialize_keras_class_and_config",
     "serialize_keras_object",
+    "uninstall",
     "upstream_info",
 ]

@@ -1,0 +1,112 @@
+"""The no-code-change switch: install keras_deser when Keras is imported.
+
+Set ``KERAS_DESER_INSTALL=1`` in the environment of any Python process that
+has keras_deser installed.  The ``keras_deser_activate.pth`` file shipped
+with the package calls :func:`activate` at interpreter start-up when the
+variable is set; it then waits for ``tensorflow``, ``keras`` or ``tf_keras``
+to finish importing and calls :func:`keras_deser.install` right after, so
+code that cannot be edited loads its models through keras_deser.
+
+``KERAS_DESER_INSTALL=safe`` also turns safe mode on, process-wide, where the
+installed keras_deser supports it.  A failure to install is reported as a
+warning; it never breaks the import that triggered it.
+"""
+
+import os
+import sys
+import threading
+import warnings
+
+__all__ = ["activate", "ENV_VAR", "WATCHED"]
+
+ENV_VAR = "KERAS_DESER_INSTALL"
+#: Top-level packages whose import triggers the installation.
+WATCHED = ("tensorflow", "keras", "tf_keras")
+
+_LOCK = threading.RLock()
+_STATE = {"hook": None, "depth": 0, "done": False}
+
+
+def activate(mode=None):
+    """Install keras_deser as soon as a watched package has been imported.
+
+    Idempotent.  ``mode`` defaults to the environment variable's value.
+    """
+    mode = (mode if mode is not None else os.environ.get(ENV_VAR, "1")).strip().lower()
+    with _LOCK:
+        if _STATE["hook"] is not None or _STATE["done"]:
+            return
+        if any(name in sys.modules for name in WATCHED):
+            _install(mode)
+            return
+        hook = _WatchImports(mode)
+        _STATE["hook"] = hook
+        sys.meta_path.insert(0, hook)
+
+
+def _install(mode):
+    _STATE["done"] = True
+    hook = _STATE["hook"]
+    if hook is not None:
+        try:
+            sys.meta_path.remove(hook)
+        except ValueError:
+            pass
+        _STATE["hook"] = None
+    try:
+        import keras_deser
+
+        keras_deser.install()
+        if mode == "safe":
+            set_safe_mode = getattr(keras_deser, "set_safe_mode", None)
+            if set_safe_mode is None:
+                warnings.warn(f"{ENV_VAR}=safe: this keras_deser has no safe mode", RuntimeWarning, stacklevel=2)
+            else:
+                set_safe_mode(True)
+    except Exception as error:  # never break the user's import
+        warnings.warn(f"{ENV_VAR}: keras_deser could not install: {error}", RuntimeWarning, stacklevel=2)
+
+
+class _WatchImports:
+    """``sys.meta_path`` entry: runs the install after the outermost watched
+    package finishes importing (TensorFlow imports Keras from inside its own
+    ``__init__``; installing then would see a half-built ``tf``)."""
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in WATCHED or _STATE["done"]:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _AfterLoad(spec.loader, self.mode)
+                return spec
+        return None
+
+
+class _AfterLoad:
+    def __init__(self, loader, mode):
+        self._loader = loader
+        self._mode = mode
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        _STATE["depth"] += 1
+        try:
+            self._loader.exec_module(module)
+        finally:
+            _STATE["depth"] -= 1
+        if _STATE["depth"] == 0 and not _STATE["done"]:
+            with _LOCK:
+                if not _STATE["done"]:
+                    _install(self._mode)

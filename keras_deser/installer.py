@@ -1,0 +1,266 @@
+"""Install keras_deser into a running TensorFlow/Keras, and take it out again.
+
+``install()`` replaces upstream's 4-argument ``deserialize_keras_object`` and
+its helper ``class_and_config_for_serialized_keras_object`` at every place
+that holds them: the defining module, every module that bound them by value
+(``from ... import deserialize_keras_object``), public aliases such as
+``tf.keras.utils`` and ``tf.compat.v1.keras.utils``, API module objects that
+are not in ``sys.modules`` (TensorFlow 1.15, 2.3, 2.4: found through the
+garbage collector's referrers), and modules imported afterwards (an import
+hook patches them as they load).
+
+The newer ``(config, custom_objects=None, safe_mode=True, **kwargs)``
+function that ``tf.keras.utils.deserialize_keras_object`` names from
+TensorFlow 2.13 on (and in tf_keras and Keras 3) is left alone: its callers
+pass arguments the 4-argument function does not take, and it already routes
+old-format configs to the 4-argument function, which is replaced.
+
+The other helpers (registry, scopes, ``get_registered_object``) are not
+patched: keras_deser already reads and writes upstream's own registry and
+scope storage, so upstream's helpers and keras_deser's agree.
+"""
+
+import contextlib
+import gc
+import sys
+import threading
+import types
+
+from . import _state
+from .binding import UnknownUpstreamError
+from .patching import PatchSet
+from .serialization import class_and_config_for_serialized_keras_object, deserialize_keras_object
+
+__all__ = [
+    "install",
+    "uninstall",
+    "patched",
+    "is_installed",
+    "installed_sites",
+    "call_count",
+    "original_of",
+    "NotInstallableError",
+]
+
+#: Upstream attributes replaced, with keras_deser's replacement factory.
+_REPLACED_NAMES = ("deserialize_keras_object", "class_and_config_for_serialized_keras_object")
+
+_LOCK = threading.RLock()
+_PATCHES = PatchSet()
+_CALLS = [0]
+
+
+class NotInstallableError(RuntimeError):
+    """keras_deser cannot (or will not) install into what is loaded."""
+
+
+def _entry(identifier, module_objects=None, custom_objects=None, printable_module_name="object"):
+    _CALLS[0] += 1
+    return deserialize_keras_object(identifier, module_objects, custom_objects, printable_module_name)
+
+
+_entry.__name__ = _entry.__qualname__ = "deserialize_keras_object"
+_entry.__doc__ = deserialize_keras_object.__doc__
+_entry.__wrapped__ = deserialize_keras_object
+_entry.__keras_deser__ = True
+
+_REPLACEMENTS = {
+    "deserialize_keras_object": _entry,
+    "class_and_config_for_serialized_keras_object": class_and_config_for_serialized_keras_object,
+}
+
+
+class _Installation:
+    """What the current installation replaced: ``{original: replacement}``."""
+
+    def __init__(self):
+        self.originals = {}
+        self.flavour = None
+        self.hook = None
+
+
+_INSTALLED = _Installation()
+
+
+def original_of(obj):
+    """The upstream object ``obj`` replaced, or ``obj`` if it replaced none."""
+    for original, replacement in list(_INSTALLED.originals.items()):
+        if replacement is obj:
+            return original
+    return obj
+
+
+def call_count():
+    """How many calls upstream routed through the installed function so far."""
+    return _CALLS[0]
+
+
+def is_installed():
+    """True while keras_deser is installed."""
+    return bool(_INSTALLED.originals)
+
+
+def installed_sites():
+    """``module:attribute`` labels of every site currently patched."""
+    return [site.label for site in _PATCHES]
+
+
+def _bind_for_install(force):
+    try:
+        binding = _state.bind(force if isinstance(force, str) else None)
+    except UnknownUpstreamError as error:
+        raise NotInstallableError(
+            f"{error} — keras_deser will not install into a Keras layout it does not know; "
+            "pass install(force='<flavour name>') to use a known layout anyway"
+        ) from error
+    if binding.legacy_module is None:
+        raise NotInstallableError(
+            "no TensorFlow or Keras is loaded: import tensorflow (or keras) before keras_deser.install()"
+        )
+    return binding
+
+
+def _originals(binding):
+    namespace = vars(binding.legacy_module)
+    originals = {}
+    for name in _REPLACED_NAMES:
+        original = namespace.get(name)
+        if original is None or getattr(original, "__keras_deser__", False):
+            continue
+        if original is _REPLACEMENTS[name]:
+            continue
+        originals[original] = _REPLACEMENTS[name]
+    return originals
+
+
+def _module_holders(obj):
+    """Module objects whose namespace holds ``obj`` (in sys.modules or not)."""
+    modules = {id(m): m for m in list(sys.modules.values()) if isinstance(m, types.ModuleType)}
+    holders = []
+    for referrer in gc.get_referrers(obj):
+        if not isinstance(referrer, dict) or "__name__" not in referrer:
+            continue
+        for owner in gc.get_referrers(referrer):
+            if isinstance(owner, types.ModuleType) and owner.__dict__ is referrer:
+                holders.append(owner)
+    for module in modules.values():
+        namespace = getattr(module, "__dict__", None)
+        if isinstance(namespace, dict) and module not in holders:
+            if any(value is obj for value in list(namespace.values())):
+                holders.append(module)
+    return holders
+
+
+def _patch_module(module, originals):
+    """Patch every attribute of ``module`` holding an original; return sites."""
+    sites = []
+    namespace = getattr(module, "__dict__", None)
+    if not isinstance(namespace, dict):
+        return sites
+    for attribute, value in list(namespace.items()):
+        try:
+            replacement = originals.get(value)
+        except TypeError:  # unhashable attribute value
+            continue
+        if replacement is not None:
+            site = _PATCHES.apply(module, attribute, value, replacement)
+            if site is not None:
+                sites.append(site)
+    return sites
+
+
+def install(force=False):
+    """Route every call of upstream's 4-argument function through keras_deser.
+
+    Binds to the loaded TensorFlow/Keras (see :func:`keras_deser.bind`) and
+    patches every site holding upstream's ``deserialize_keras_object`` or
+    ``class_and_config_for_serialized_keras_object``, now and in modules
+    imported later.  Idempotent: a second call patches only what appeared
+    since.  Returns the ``module:attribute`` labels of all sites patched.
+
+    Raises :class:`NotInstallableError` when no Keras is loaded or its layout
+    is unknown; ``force='<flavour name>'`` installs using that layout.
+    """
+    with _LOCK:
+        binding = _bind_for_install(force)
+        originals = dict(_INSTALLED.originals)
+        originals.update(_originals(binding))
+        _INSTALLED.originals = originals
+        _INSTALLED.flavour = binding.flavour.name
+        for original in list(originals):
+            for module in _module_holders(original):
+                _patch_module(module, originals)
+        if _INSTALLED.hook is None:
+            _INSTALLED.hook = _PostImportPatcher()
+            sys.meta_path.insert(0, _INSTALLED.hook)
+        return installed_sites()
+
+
+def uninstall():
+    """Put every original back, by identity; return the sites restored.
+
+    Only sites that still hold keras_deser's object are restored; one that
+    something else re-patched after us is left alone with a
+    :class:`keras_deser.patching.RepatchedWarning`.
+    """
+    with _LOCK:
+        hook = _INSTALLED.hook
+        if hook is not None:
+            with contextlib.suppress(ValueError):
+                sys.meta_path.remove(hook)
+            _INSTALLED.hook = None
+        restored, _left = _PATCHES.revert()
+        _INSTALLED.originals = {}
+        _INSTALLED.flavour = None
+        return [site.label for site in restored]
+
+
+@contextlib.contextmanager
+def patched(force=False):
+    """Context manager: installed inside the block, as before after it.
+
+    If keras_deser was already installed on entry it stays installed.
+    """
+    was_installed = is_installed()
+    sites = install(force=force)
+    try:
+        yield sites
+    finally:
+        if not was_installed:
+            uninstall()
+
+
+class _PostImportPatcher:
+    """A ``sys.meta_path`` entry that patches modules as they finish loading."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if not _INSTALLED.originals:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _PatchingLoader(spec.loader)
+                return spec
+        return None
+
+
+class _PatchingLoader:
+    """Wraps a loader: run the module, then patch what it bound."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def __getattr__(self, name):
+        return getattr(self._loader, name)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        with _LOCK:
+            if _INSTALLED.originals:
+                _patch_module(module, _INSTALLED.originals)
