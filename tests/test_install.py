@@ -1,0 +1,231 @@
+"""install() / uninstall() / patched() against the real upstream of this environment.
+
+Tests that need a Keras run in every upstream environment of the compat
+matrix (conftest imports it first); in the core environments only the
+refusals, which need none, run.
+"""
+
+import importlib
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import warnings
+
+import pytest
+
+import keras_deser
+from keras_deser import _state, installer
+from keras_deser.patching import RepatchedWarning
+
+UPSTREAM = os.environ.get("KERAS_DESER_UPSTREAM", "")
+
+needs_upstream = pytest.mark.skipif(not UPSTREAM, reason="core environment: no TensorFlow/Keras here")
+
+
+def _run(code, extra_path=None):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    env.pop("KERAS_DESER_INSTALL", None)
+    if extra_path:
+        env["PYTHONPATH"] = extra_path + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env)
+
+
+def test_install_refuses_when_no_keras_is_loaded():
+    result = _run(
+        """
+        import keras_deser
+        try:
+            keras_deser.install()
+        except keras_deser.installer.NotInstallableError as error:
+            print("refused:", error)
+        """
+    )
+    assert "refused: no TensorFlow or Keras is loaded" in result.stdout, result.stderr
+
+
+def test_install_refuses_an_unknown_layout(tmp_path):
+    package = tmp_path / "keras"
+    (package / "utils").mkdir(parents=True)
+    (package / "__init__.py").write_text("from . import utils\n")
+    (package / "utils" / "__init__.py").write_text("from .registry import get_custom_objects\n")
+    (package / "utils" / "registry.py").write_text("REG = {}\ndef get_custom_objects():\n    return REG\n")
+    result = _run(
+        """
+        import keras, keras_deser
+        try:
+            keras_deser.install()
+        except keras_deser.installer.NotInstallableError as error:
+            print("refused:", error)
+        """,
+        extra_path=str(tmp_path),
+    )
+    assert "refused:" in result.stdout, result.stderr
+    assert "'keras.utils.registry'" in result.stdout
+    assert "force=" in result.stdout
+
+
+def _resolve(alias):
+    package, dotted = alias.split(":")
+    obj = sys.modules.get(package)
+    if obj is None:
+        return None
+    for part in dotted.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _legacy():
+    return vars(_state.binding.legacy_module)["deserialize_keras_object"]
+
+
+@pytest.fixture
+def clean_install():
+    assert not keras_deser.is_installed()
+    try:
+        yield
+    finally:
+        keras_deser.uninstall()
+
+
+@needs_upstream
+def test_install_reaches_every_alias_and_uninstall_restores_by_identity(clean_install):
+    original = _legacy()
+    aliases = [a for a in _state.flavour.public_aliases if _resolve(a) is original]
+    holders = [(m, k) for m in list(sys.modules.values()) for k, v in list(getattr(m, "__dict__", {}).items()) if v is original]
+    assert holders, "the upstream function is bound nowhere?"
+
+    sites = keras_deser.install()
+    assert keras_deser.is_installed()
+    assert sites and all(":" in site for site in sites)
+    assert _legacy() is installer._entry
+    for alias in aliases:
+        assert _resolve(alias) is installer._entry, alias
+    for module, key in holders:
+        assert module.__dict__[key] is installer._entry, (module.__name__, key)
+
+    restored = keras_deser.uninstall()
+    assert len(restored) == len(sites)
+    assert not keras_deser.is_installed()
+    assert _legacy() is original
+    for alias in aliases:
+        assert _resolve(alias) is original, alias
+    for module, key in holders:
+        assert module.__dict__[key] is original
+
+
+@needs_upstream
+def test_second_install_changes_nothing(clean_install):
+    first = keras_deser.install()
+    snapshot = [(site.module, site.attribute) for site in installer._PATCHES]
+    assert keras_deser.install() == first
+    assert [(site.module, site.attribute) for site in installer._PATCHES] == snapshot
+
+
+@needs_upstream
+def test_uninstall_leaves_a_site_someone_else_repatched(clean_install):
+    keras_deser.install()
+    module = _state.binding.legacy_module
+    theirs = lambda *args, **kwargs: "theirs"  # noqa: E731
+    site = next(s for s in installer._PATCHES if s.attribute == "deserialize_keras_object" and s.module.__dict__ is vars(module))
+    setattr(site.module, site.attribute, theirs)
+    with pytest.warns(RepatchedWarning, match="changed after keras_deser patched it"):
+        keras_deser.uninstall()
+    assert site.module.__dict__[site.attribute] is theirs
+    setattr(site.module, site.attribute, site.original)
+
+
+@needs_upstream
+def test_patched_context_manager(clean_install):
+    original = _legacy()
+    with keras_deser.patched() as sites:
+        assert sites and _legacy() is installer._entry
+    assert _legacy() is original and not keras_deser.is_installed()
+
+
+@needs_upstream
+def test_modules_imported_after_install_are_patched(clean_install, tmp_path, monkeypatch):
+    original = _legacy()
+    # Hidden in a list, so only the module's own namespace will bind it.
+    monkeypatch.setattr("builtins._keras_deser_test_carrier", [original], raising=False)
+    (tmp_path / "late_binder.py").write_text(
+        "import builtins\nBOUND = builtins._keras_deser_test_carrier[0]\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    keras_deser.install()
+    late = importlib.import_module("late_binder")
+    try:
+        assert late.BOUND is installer._entry
+        keras_deser.uninstall()
+        assert late.BOUND is original
+    finally:
+        sys.modules.pop("late_binder", None)
+
+
+@needs_upstream
+def test_concurrent_deserialization_during_install_cycles(clean_install):
+    class Probe:
+        def __init__(self, value=0):
+            self.value = value
+
+        @classmethod
+        def from_config(cls, config):
+            return cls(**config)
+
+    errors, done = [], threading.Event()
+
+    def worker():
+        try:
+            while not done.is_set():
+                deserialize = vars(_state.binding.legacy_module)["deserialize_keras_object"]
+                obj = deserialize({"class_name": "Probe", "config": {"value": 3}}, module_objects={"Probe": Probe})
+                assert obj.value == 3
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(10):
+            keras_deser.install()
+            keras_deser.uninstall()
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+    assert not errors
+    assert not keras_deser.is_installed()
+
+
+@needs_upstream
+def test_new_signature_public_name_is_left_alone(clean_install):
+    """From TF 2.13 the public name is (config, custom_objects, safe_mode, **kw)."""
+    tf_utils = _resolve("tensorflow:keras.utils") or _resolve("keras:utils")
+    public = getattr(tf_utils, "deserialize_keras_object", None)
+    if public is None:
+        pytest.skip("this release has no public deserialize_keras_object")
+    keras_deser.install()
+    still = getattr(tf_utils, "deserialize_keras_object")
+    if public is installer.original_of(still) and still is installer._entry:
+        return  # the public name is the 4-argument function: replaced, as it should be
+    assert still is public
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert still("relu", safe_mode=True) is not None
+
+
+@needs_upstream
+def test_call_count_shows_upstream_routes(clean_install):
+    tf = pytest.importorskip("tensorflow") if UPSTREAM == "tensorflow" else None
+    if tf is None:
+        pytest.skip("routes through TensorFlow's loaders are checked in tensorflow environments")
+    keras_deser.install()
+    before = installer.call_count()
+    config = {"class_name": "Dense", "config": {"units": 2, "name": "d"}}
+    layer = tf.keras.layers.deserialize(config)
+    assert type(layer).__name__ == "Dense"
+    assert installer.call_count() > before
