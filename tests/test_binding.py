@@ -1,0 +1,286 @@
+"""Detection of the live Keras and what keras_deser binds to.
+
+Runs in every environment of the compat matrix.  ``KERAS_DESER_UPSTREAM``
+(the package imported first) and ``KERAS_DESER_EXPECT`` (the flavour that
+must be detected) come from ``compat/run.py``; without them (a plain
+``pytest`` run) the upstream-facing checks skip.  What is expected of the
+binding is measured from the installed release's public API, not read back
+from the flavour table.
+"""
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+import keras_deser
+from keras_deser import flavours
+from keras_deser.scopes import STORES, GlobalStateStore, ThreadLocalStore
+
+UPSTREAM = os.environ.get("KERAS_DESER_UPSTREAM", "")
+EXPECT = os.environ.get("KERAS_DESER_EXPECT", "")
+HEAVY = ("tensorflow", "tensorflow_core", "tf_keras", "keras", "jax", "numpy")
+
+needs_upstream = pytest.mark.skipif(not UPSTREAM, reason="no upstream in this environment")
+
+
+def _run(code):
+    """Run ``code`` in a fresh interpreter (same environment); return stdout lines."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout.strip().splitlines()
+
+
+def _api():
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"].keras
+    for name in ("keras", "tf_keras"):
+        if name in sys.modules:
+            return sys.modules[name]
+    return None
+
+
+# --- no import-time work ------------------------------------------------------
+
+
+def test_import_keras_deser_loads_no_upstream_even_when_installed():
+    out = _run(
+        "import sys, keras_deser, keras_deser._state as s\n"
+        "print(s.is_bound())\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(%r)))\n" % (HEAVY,)
+    )
+    assert out == ["False", "[]"]
+
+
+def test_flavour_table_is_well_formed():
+    names = [row.name for row in flavours.FLAVOURS]
+    assert len(set(names)) == len(names) and "standalone" not in names
+    for row in flavours.FLAVOURS:
+        assert row.scope_store in STORES
+        assert (row.scope_store == "global") == (row.scope_location is None), row.name
+        assert row.legacy_module and row.keras_version and ":" in row.keras_version, row.name
+    # rows sharing a module must be told apart by `requires` or `registry`
+    seen = {}
+    for row in flavours.FLAVOURS:
+        key = (row.registry_module, row.registry, row.requires)
+        assert key not in seen, (row.name, seen.get(key))
+        seen[key] = row.name
+
+
+@needs_upstream
+def test_detects_expected_flavour_in_fresh_process_keras_deser_first():
+    out = _run(
+        "import keras_deser, keras_deser._state as s, sys\n"
+        "print(s.is_bound())\n"
+        "import %s\n"
+        "print(keras_deser.upstream_info()['flavour'])\n" % UPSTREAM
+    )
+    assert out == ["False", EXPECT]
+
+
+@needs_upstream
+def test_detects_expected_flavour_in_fresh_process_upstream_first():
+    out = _run("import %s, keras_deser\nprint(keras_deser.upstream_info()['flavour'])\n" % UPSTREAM)
+    assert out == [EXPECT]
+
+
+@needs_upstream
+def test_rebinding_after_upstream_import_adopts_earlier_registrations():
+    """Registrations made while standalone are carried into upstream's registry."""
+    out = _run(
+        "import keras_deser\n"
+        "class A:\n"
+        "    def get_config(self): return {}\n"
+        "print(keras_deser.upstream_info()['flavour'])\n"
+        "keras_deser.register_keras_serializable('early')(A)\n"
+        "import %s\n"
+        "print(keras_deser.bind()['flavour'])\n"
+        "import keras_deser._state as s\n"
+        "print(s.registry.get('early>A') is A, keras_deser.get_registered_name(A))\n" % UPSTREAM
+    )
+    assert out == ["standalone", EXPECT, "True early>A"]
+
+
+# --- no second copy of any module (TF 1.15's trap) --------------------------
+
+_DUPLICATES = r"""
+import collections, sys
+
+def duplicates():
+    # vars() does not trigger TF's lazy loaders (getattr on them would).
+    by_file = collections.defaultdict(set)
+    for name, module in list(sys.modules.items()):
+        try:
+            path = vars(module).get("__file__")
+        except TypeError:
+            continue
+        if path:
+            by_file[path].add(id(module))
+    return {path for path, ids in by_file.items() if len(ids) > 1}
+"""
+
+
+@needs_upstream
+def test_binding_builds_no_second_module_copy():
+    out = _run(
+        _DUPLICATES
+        + "import importlib, os\n"
+        "up = importlib.import_module(%r)\n"
+        "api = up.keras if %r == 'tensorflow' else up\n"
+        "api.utils.get_custom_objects  # let upstream finish its own lazy loading\n"
+        "before = duplicates()\n"
+        "import keras_deser\n"
+        "keras_deser.upstream_info()\n"
+        "class A:\n"
+        "    def get_config(self): return {}\n"
+        "    @classmethod\n"
+        "    def from_config(cls, config): return cls()\n"
+        "keras_deser.register_keras_serializable('dup')(A)\n"
+        "with keras_deser.CustomObjectScope({'A': A}), keras_deser.SharedObjectLoadingScope():\n"
+        "    keras_deser.deserialize_keras_object({'class_name': 'A', 'config': {}, 'shared_object_id': 1})\n"
+        "keras_deser.bind(%r)  # forced by name\n"
+        "keras_deser.get_custom_objects()\n"
+        "print(sorted(duplicates() - before))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('tensorflow_core.python.keras.utils.generic_utils')))\n"
+        % (UPSTREAM, UPSTREAM, EXPECT)
+    )
+    assert out == ["[]", "[]"]
+
+
+@needs_upstream
+def test_forced_binding_uses_the_live_registry():
+    out = _run(
+        "import %s, keras_deser, keras_deser._state as s\n"
+        "detected = keras_deser.bind()\n"
+        "registry = s.registry\n"
+        "forced = keras_deser.bind(detected['flavour'])\n"
+        "print(forced == detected, s.registry is registry)\n" % UPSTREAM
+    )
+    assert out == ["True True"]
+
+
+# --- upstream_info() --------------------------------------------------------
+
+
+def test_upstream_info_keys():
+    info = keras_deser.upstream_info()
+    assert set(info) >= {
+        "flavour", "releases", "tensorflow_version", "keras_version", "registry",
+        "scopes", "shared_objects", "registered_names", "legacy_module",
+    }
+    assert info["shared_objects"] in ("native", "supplied")
+    assert info["registered_names"] in ("native", "supplied")
+    assert info["scopes"]["kind"] in STORES
+
+
+@pytest.mark.skipif(bool(UPSTREAM), reason="core environment only")
+def test_upstream_info_standalone():
+    info = keras_deser.upstream_info()
+    assert info["flavour"] == "standalone"
+    assert info["registry"] == "keras_deser (own)"
+    assert info["tensorflow_version"] is None and info["keras_version"] is None
+    assert info["shared_objects"] == "supplied" and info["registered_names"] == "supplied"
+    assert info["scopes"]["kind"] == "global"
+
+
+@needs_upstream
+def test_upstream_info_versions():
+    info = keras_deser.upstream_info()
+    assert info["flavour"] == EXPECT
+    api = _api()
+    tf = sys.modules.get("tensorflow")
+    assert info["tensorflow_version"] == (tf.__version__ if tf is not None else None)
+    # The Keras actually serving the API: its own package, or TensorFlow's
+    # bundled copy (TF 1.15 - 2.5, no keras package) reporting tf.keras.__version__.
+    package = api.utils.get_custom_objects.__module__.split(".")[0]
+    if package == "tensorflow":
+        expected = api.__version__
+    else:
+        expected = sys.modules[package].__version__
+    assert info["keras_version"] == expected
+    assert info["keras_version"] != info["tensorflow_version"] or package != "tensorflow"
+
+
+@needs_upstream
+def test_upstream_info_locations_are_upstreams():
+    import keras_deser._state as state
+
+    info = keras_deser.upstream_info()
+    utils = _api().utils
+    upstream_get = utils.get_custom_objects
+    assert info["registry"].split(":")[0] == upstream_get.__module__
+    assert state.registry is upstream_get()
+    legacy = getattr(getattr(utils, "legacy", None), "deserialize_keras_object", None) or utils.deserialize_keras_object
+    assert info["legacy_module"] == legacy.__module__
+    native_shared = "SharedObjectLoadingScope" in legacy.__globals__
+    assert info["shared_objects"] == ("native" if native_shared else "supplied")
+    assert info["registered_names"] == ("native" if hasattr(utils, "get_registered_name") else "supplied")
+
+
+def _measured_scope_kind(utils):
+    """How upstream's own CustomObjectScope stores entries, by behaviour."""
+    with utils.CustomObjectScope({"kd_probe_outer": object}):
+        if "kd_probe_outer" in utils.get_custom_objects():
+            return "global"
+        with utils.CustomObjectScope({"kd_probe_inner": object}):
+            outer_hidden = utils.get_registered_object("kd_probe_outer") is None
+        return "global_state" if outer_hidden else "thread_local"
+
+
+@needs_upstream
+def test_scope_store_kind_matches_upstream_behaviour():
+    info = keras_deser.upstream_info()
+    assert info["scopes"]["kind"] == _measured_scope_kind(_api().utils)
+
+
+# --- scope stores, also without upstream -------------------------------------
+
+
+class _FakeGlobalState:
+    """Keras 3's global_state API over a threading.local."""
+
+    def __init__(self):
+        self.local = threading.local()
+
+    def get_global_attribute(self, name, default=None):
+        return getattr(self.local, name, default)
+
+    def set_global_attribute(self, name, value):
+        setattr(self.local, name, value)
+
+
+def _stores():
+    registry = {"reg": 1}
+    yield ThreadLocalStore(registry, threading.local())
+    yield GlobalStateStore({"reg": 1}, _FakeGlobalState(), "custom_objects_scope_dict")
+
+
+@pytest.mark.parametrize("store", list(_stores()), ids=["thread_local", "global_state"])
+def test_scoped_registry_view_keeps_29_contract(store):
+    view = store.visible()
+    assert isinstance(view, dict)
+    token = store.enter([{"a": "A"}, {"reg": "shadow"}])
+    try:
+        assert view["a"] == "A" and view["reg"] == "shadow" and "a" in view
+        assert dict(view) == {"reg": "shadow", "a": "A"} == {**view} == view.copy()
+        assert sorted(view) == ["a", "reg"] and len(view) == 2 and view == {"a": "A", "reg": "shadow"}
+        inner = store.enter([{"b": "B"}])
+        assert view["a"] == "A" and view["b"] == "B"
+        store.exit(inner)
+        assert "b" not in view
+        seen = {}
+        thread = threading.Thread(target=lambda: seen.update(a="a" in view, reg=view.get("reg")))
+        thread.start()
+        thread.join()
+        assert seen == {"a": False, "reg": 1}
+        view["new"] = "N"  # writes go to the registry
+        assert store.registry["new"] == "N"
+    finally:
+        store.exit(token)
+    assert "a" not in view and view["reg"] == 1 and store.registry == {"reg": 1, "new": "N"}
+    assert store.active() == {}
+    del view["new"]
+    assert store.registry == {"reg": 1}
