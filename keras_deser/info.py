@@ -20,8 +20,11 @@ def bind(flavour=None):
 def upstream_info():
     """Report the bound layout as a plain dict.
 
-    Keys: ``flavour``, ``releases``, ``tensorflow_version``,
-    ``keras_version``, ``registry`` (where the registry dict lives),
+    Keys: ``flavour``, ``releases``, ``tensorflow_version`` (``None``
+    without TensorFlow), ``keras_version`` (the Keras serving the API: the
+    ``keras`` / ``tf_keras`` package's version, or for TensorFlow's bundled
+    Keras, TF 1.15 to 2.5, ``tf.keras.__version__`` such as ``"2.2.4-tf"``;
+    ``None`` when standalone), ``registry`` (where the registry dict lives),
     ``scopes`` (the scope store's kind and location), ``shared_objects``
     (``"native"`` when upstream's own thread-locals are used, ``"supplied"``
     when keras_deser's), ``registered_names`` (likewise) and
