@@ -189,13 +189,21 @@ class _ScopedRegistryView(dict):
     A real ``dict`` (so ``isinstance(..., dict)`` holds) whose reads show the
     calling thread's active scope entries over the registry and whose writes
     go to the registry, keeping Keras 2.9's promise that scoped objects are
-    visible through ``get_custom_objects()``.
+    visible through ``get_custom_objects()``.  Each call of ``visible()``
+    makes a new view (cost proportional to registry plus scope); copies and
+    pickles of it are plain dicts of what is visible at that moment.  C code
+    that looks at a dict's storage without calling its methods (such as the
+    ``json`` encoder's empty-dict shortcut) sees the state as of the
+    ``get_custom_objects()`` call.
     """
 
     __slots__ = ("_store",)
 
     def __init__(self, store):
-        super().__init__()
+        # The dict's own storage holds a snapshot taken now, for C code that
+        # reads a dict's storage without calling its methods (the json
+        # encoder); every method below reads the live state instead.
+        super().__init__(store.merged_items())
         self._store = store
 
     # Reading: scope entries first, then the registry.
@@ -240,14 +248,52 @@ class _ScopedRegistryView(dict):
     def __eq__(self, other):
         return self._combined() == other
 
+    def __ne__(self, other):
+        return self._combined() != other
+
     __hash__ = None
+
+    def __reversed__(self):
+        return reversed(list(self._combined()))
+
+    def __or__(self, other):
+        if not isinstance(other, dict):
+            return NotImplemented
+        merged = self._combined()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other):
+        if not isinstance(other, dict):
+            return NotImplemented
+        merged = dict(other)
+        merged.update(self._combined())
+        return merged
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+    # Copies and pickles are plain dicts of what is visible now.
+    def __copy__(self):
+        return self._combined()
+
+    def __deepcopy__(self, memo):
+        import copy
+
+        return copy.deepcopy(self._combined(), memo)
+
+    def __reduce_ex__(self, protocol):
+        return (dict, (self._combined(),))
 
     # Writing: the registry.
     def __setitem__(self, key, value):
         self._store.registry[key] = value
+        dict.__setitem__(self, key, value)
 
     def __delitem__(self, key):
         del self._store.registry[key]
+        dict.pop(self, key, None)
 
     def pop(self, key, *default):
         return self._store.registry.pop(key, *default)
@@ -256,7 +302,11 @@ class _ScopedRegistryView(dict):
         self._store.registry.update(*args, **kwargs)
 
     def setdefault(self, key, default=None):
-        return self._store.registry.setdefault(key, default)
+        value = self._store.lookup(key, _MISSING)
+        if value is not _MISSING:
+            return value
+        self._store.registry[key] = default
+        return default
 
     def clear(self):
         self._store.registry.clear()

@@ -8,7 +8,10 @@ binding is measured from the installed release's public API, not read back
 from the flavour table.
 """
 
+import copy
+import json
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -281,6 +284,17 @@ def test_scoped_registry_view_keeps_29_contract(store):
     finally:
         store.exit(token)
     assert "a" not in view and view["reg"] == 1 and store.registry == {"reg": 1, "new": "N"}
+    token = store.enter([{"s": "S"}])
+    try:
+        assert view != {} and not (view != dict(view)) and view.setdefault("s", "other") == "S"
+        assert copy.copy(view) == copy.deepcopy(view) == pickle.loads(pickle.dumps(view)) == dict(view)
+        assert type(copy.copy(view)) is dict and type(pickle.loads(pickle.dumps(view))) is dict
+        assert json.loads(json.dumps(view))["s"] == "S" and list(reversed(view)) == list(reversed(list(view)))
+        if sys.version_info >= (3, 9):
+            assert (view | {"x": 1})["s"] == "S" and ({"s": 0} | view)["s"] == "S"
+    finally:
+        store.exit(token)
+    assert "s" not in store.registry
     assert store.active() == {}
     del view["new"]
     assert store.registry == {"reg": 1}
