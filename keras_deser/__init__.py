@@ -10,6 +10,8 @@ Keras is detected the first time state is needed.
 """
 
 from ._version import __version__
+from .audit import AuditReport, Finding, audit
+from .errors import ConfigTooDeepError
 from .info import bind, upstream_info
 from .installer import install, installed_sites, is_installed, patched, uninstall
 from .registry import (
@@ -26,6 +28,7 @@ from .serialization import (
     serialize_keras_class_and_config,
     serialize_keras_object,
 )
+from .safety import UnsafeConfigError, is_safe_mode, safe_mode, set_safe_mode
 from .shared_objects import (
     SHARED_OBJECT_KEY,
     DisableSharedObjectScope,
@@ -38,6 +41,14 @@ from .shared_objects import (
 __all__ = [
     "__version__",
     "SHARED_OBJECT_KEY",
+    "AuditReport",
+    "ConfigTooDeepError",
+    "Finding",
+    "UnsafeConfigError",
+    "audit",
+    "is_safe_mode",
+    "safe_mode",
+    "set_safe_mode",
     "CustomObjectScope",
     "DisableSharedObjectScope",
     "NoopLoadingScope",

@@ -56,13 +56,7 @@ def _install(mode):
     try:
         import keras_deser
 
-        keras_deser.install()
-        if mode == "safe":
-            set_safe_mode = getattr(keras_deser, "set_safe_mode", None)
-            if set_safe_mode is None:
-                warnings.warn(f"{ENV_VAR}=safe: this keras_deser has no safe mode", RuntimeWarning, stacklevel=2)
-            else:
-                set_safe_mode(True)
+        keras_deser.install(safe_mode=True if mode == "safe" else None)
     except Exception as error:  # never break the user's import
         warnings.warn(f"{ENV_VAR}: keras_deser could not install: {error}", RuntimeWarning, stacklevel=2)
 

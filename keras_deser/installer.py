@@ -29,6 +29,7 @@ import types
 from . import _state
 from .binding import UnknownUpstreamError
 from .patching import PatchSet
+from .safety import set_safe_mode
 from .serialization import class_and_config_for_serialized_keras_object, deserialize_keras_object
 
 __all__ = [
@@ -169,7 +170,7 @@ def _patch_module(module, originals):
     return sites
 
 
-def install(force=False):
+def install(force=False, safe_mode=None, trusted=()):
     """Route every call of upstream's 4-argument function through keras_deser.
 
     Binds to the loaded TensorFlow/Keras (see :func:`keras_deser.bind`) and
@@ -180,7 +181,11 @@ def install(force=False):
 
     Raises :class:`NotInstallableError` when no Keras is loaded or its layout
     is unknown; ``force='<flavour name>'`` installs using that layout.
+    ``safe_mode=True`` also turns safe mode on for the whole process (with
+    ``trusted`` names or objects), ``False`` turns it off; ``None`` leaves it.
     """
+    if safe_mode is not None:
+        set_safe_mode(safe_mode, trusted=trusted)
     with _LOCK:
         binding = _bind_for_install(force)
         originals = dict(_INSTALLED.originals)
@@ -216,13 +221,13 @@ def uninstall():
 
 
 @contextlib.contextmanager
-def patched(force=False):
+def patched(force=False, safe_mode=None, trusted=()):
     """Context manager: installed inside the block, as before after it.
 
     If keras_deser was already installed on entry it stays installed.
     """
     was_installed = is_installed()
-    sites = install(force=force)
+    sites = install(force=force, safe_mode=safe_mode, trusted=trusted)
     try:
         yield sites
     finally:

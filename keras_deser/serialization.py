@@ -8,7 +8,7 @@ its reason and test, in ``docs/deviations.md``.
 
 import warnings
 
-from . import _state
+from . import _state, errors, safety
 from .registry import get_registered_name
 from .shared_objects import SHARED_OBJECT_KEY, serialize_keras_class_and_config
 
@@ -52,6 +52,18 @@ def _refresh(state):
 
 _state.subscribe(_refresh)
 
+# Safe mode's guards while it is on in any thread (None otherwise: the hot
+# path then pays one global read).
+_guard = _guard_name = None
+
+
+def _on_safety(active):
+    global _guard, _guard_name
+    _guard, _guard_name = (safety.guard_config, safety.guard_name) if active else (None, None)
+
+
+safety.on_change(_on_safety)
+
 
 class CustomMaskWarning(Warning):
     """A masking layer is serialized without its own ``get_config``."""
@@ -62,6 +74,16 @@ def _improper_format(config):
         f"Improper config format for {config}. "
         "Expecting python dict contains `class_name` and `config` as keys"
     )
+
+
+def _raise_unknown(printable_module_name, name, module_objects, custom_objects):
+    error = ValueError(_UNKNOWN.format(printable_module_name, name))
+    candidates = []
+    for source in (_state.store.visible(), custom_objects, module_objects):
+        if isinstance(source, dict):
+            candidates.extend(source)
+    errors.note_suggestions(error, name, candidates)
+    raise error
 
 
 def _resolve_class(config, module_objects, custom_objects, printable_module_name):
@@ -92,7 +114,7 @@ def _resolve_class(config, module_objects, custom_objects, printable_module_name
         else:
             cls = None
     if cls is None:
-        raise ValueError(_UNKNOWN.format(printable_module_name, class_name))
+        _raise_unknown(printable_module_name, class_name, module_objects, custom_objects)
 
     cls_config = config["config"]
     if isinstance(cls_config, list):
@@ -145,7 +167,15 @@ def class_and_config_for_serialized_keras_object(
     """
     if not isinstance(config, dict):
         _improper_format(config)
-    return _resolve_class(config, module_objects, custom_objects, printable_module_name)
+    try:
+        if _guard is not None:
+            _guard(config, module_objects, custom_objects)
+        return _resolve_class(config, module_objects, custom_objects, printable_module_name)
+    except RecursionError:
+        raise errors.too_deep() from None
+    except Exception as error:
+        errors.annotate(error, config)
+        raise
 
 
 def deserialize_keras_object(
@@ -180,56 +210,64 @@ def deserialize_keras_object(
         return None
 
     if isinstance(identifier, dict):
-        cls, cls_config = _resolve_class(identifier, module_objects, custom_objects, printable_module_name)
-
-        # Keras 2.9 reads the id and asks the active loading scope, if any.
-        loading = _loading.__dict__
-        shared_object_id = _MISSING
-        if loading:
-            shared_object_id = identifier.get(SHARED_OBJECT_KEY)
-            scope = loading.get("scope", _MISSING)
-            if scope is not _MISSING:
-                shared_object = scope.get(shared_object_id)
-                if shared_object is not None:
-                    return shared_object
-
         try:
-            from_config = cls.from_config
-        except AttributeError:
-            from_config = _MISSING
-            takes_custom_objects = False
-        else:
-            try:
-                takes_custom_objects = _takes_cache[from_config.__func__]
-            except (KeyError, TypeError, AttributeError):
-                takes_custom_objects = _state.takes_custom_objects(from_config)
-        if takes_custom_objects:
-            merged = _state.store.merged_items()
-            if custom_objects:
-                merged += list(custom_objects.items())
-            deserialized_obj = from_config(cls_config, custom_objects=dict(merged))
-        elif custom_objects:
-            store = _state.store
-            backup = store.enter((custom_objects,))
-            try:
-                if from_config is _MISSING:
-                    deserialized_obj = cls(**cls_config)
-                else:
-                    deserialized_obj = from_config(cls_config)
-            finally:
-                store.exit(backup)
-        elif from_config is _MISSING:
-            deserialized_obj = cls(**cls_config)
-        else:
-            deserialized_obj = from_config(cls_config)
+            if _guard is not None:
+                _guard(identifier, module_objects, custom_objects)
+            cls, cls_config = _resolve_class(identifier, module_objects, custom_objects, printable_module_name)
 
-        if loading:
-            scope = loading.get("scope", _MISSING)
-            if scope is not _MISSING:
-                if shared_object_id is _MISSING:
-                    shared_object_id = identifier.get(SHARED_OBJECT_KEY)
-                scope.set(shared_object_id, deserialized_obj)
-        return deserialized_obj
+            # Keras 2.9 reads the id and asks the active loading scope, if any.
+            loading = _loading.__dict__
+            shared_object_id = _MISSING
+            if loading:
+                shared_object_id = identifier.get(SHARED_OBJECT_KEY)
+                scope = loading.get("scope", _MISSING)
+                if scope is not _MISSING:
+                    shared_object = scope.get(shared_object_id)
+                    if shared_object is not None:
+                        return shared_object
+
+            try:
+                from_config = cls.from_config
+            except AttributeError:
+                from_config = _MISSING
+                takes_custom_objects = False
+            else:
+                try:
+                    takes_custom_objects = _takes_cache[from_config.__func__]
+                except (KeyError, TypeError, AttributeError):
+                    takes_custom_objects = _state.takes_custom_objects(from_config)
+            if takes_custom_objects:
+                merged = _state.store.merged_items()
+                if custom_objects:
+                    merged += list(custom_objects.items())
+                deserialized_obj = from_config(cls_config, custom_objects=dict(merged))
+            elif custom_objects:
+                store = _state.store
+                backup = store.enter((custom_objects,))
+                try:
+                    if from_config is _MISSING:
+                        deserialized_obj = cls(**cls_config)
+                    else:
+                        deserialized_obj = from_config(cls_config)
+                finally:
+                    store.exit(backup)
+            elif from_config is _MISSING:
+                deserialized_obj = cls(**cls_config)
+            else:
+                deserialized_obj = from_config(cls_config)
+
+            if loading:
+                scope = loading.get("scope", _MISSING)
+                if scope is not _MISSING:
+                    if shared_object_id is _MISSING:
+                        shared_object_id = identifier.get(SHARED_OBJECT_KEY)
+                    scope.set(shared_object_id, deserialized_obj)
+            return deserialized_obj
+        except RecursionError:
+            raise errors.too_deep() from None
+        except Exception as error:
+            errors.annotate(error, identifier)
+            raise
 
     if isinstance(identifier, str):
         if custom_objects and identifier in custom_objects:
@@ -239,14 +277,24 @@ def deserialize_keras_object(
             if obj is _MISSING:
                 obj = module_objects.get(identifier)
                 if obj is None:
-                    raise ValueError(_UNKNOWN.format(printable_module_name, identifier))
+                    try:
+                        _raise_unknown(printable_module_name, identifier, module_objects, custom_objects)
+                    except ValueError as error:
+                        errors.annotate(error, identifier)
+                        raise
+        if _guard_name is not None:
+            _guard_name(identifier, obj)
         if _state.isclass(obj):
             return obj()
         return obj
 
     if _state.isfunction(identifier):
         return identifier
-    raise ValueError(f"Could not interpret serialized {printable_module_name}: {identifier}")
+    try:
+        message = f"Could not interpret serialized {printable_module_name}: {identifier}"
+    except RecursionError:
+        raise errors.too_deep() from None
+    raise ValueError(message)
 
 
 def _upstream(attribute, default):

@@ -1,0 +1,119 @@
+"""Safe mode: refuse configs that would run code, before any of it runs.
+
+Off by default (Keras 2.9 behaviour).  Turn it on for a block with
+``with keras_deser.safe_mode():`` (this thread), for the whole process with
+``keras_deser.set_safe_mode(True)``, or with ``keras_deser.install(safe_mode=True)``
+/ ``KERAS_DESER_INSTALL=safe``.  While it is on, every dict config reaching
+keras_deser is audited (:func:`keras_deser.audit`) before anything is built,
+and :class:`UnsafeConfigError` is raised, listing every unsafe spot with its
+path, if the config holds:
+
+* a Lambda layer or anything else carrying Python bytecode or a pickle;
+* a factory: a callable that is not a class, which Keras 2.9 would call with
+  arguments taken from the config;
+* one of Keras's dangerous functions (downloading files, loading models,
+  switching safety off) or anything from ``os``, ``subprocess``, ... .
+
+String identifiers naming such functions are refused the same way.  No
+config key ever causes an import in keras_deser, in safe mode or not.
+``trusted=`` names or objects allow exactly what a user needs.
+"""
+
+import contextlib
+import threading
+
+from .audit import audit, classify
+
+__all__ = ["UnsafeConfigError", "safe_mode", "set_safe_mode", "is_safe_mode", "trusted_objects"]
+
+
+class UnsafeConfigError(ValueError):
+    """Safe mode refused a config; ``report`` is the full audit."""
+
+    def __init__(self, report):
+        self.report = report
+        lines = [f"  {f.path}: {f.name!s} {f.unsafe}" for f in report.unsafe]
+        super().__init__(
+            "keras_deser safe mode refused this config before running any of it:\n"
+            + "\n".join(lines)
+            + "\nPass trusted=[...] (names or objects) to allow exactly these."
+        )
+
+
+_PROCESS = {"on": False, "trusted": ()}
+_LOCAL = threading.local()
+_ACTIVE_SCOPES = [0]
+_LOCK = threading.Lock()
+_LISTENERS = []
+
+
+def _notify():
+    active = _PROCESS["on"] or _ACTIVE_SCOPES[0] > 0
+    for listener in _LISTENERS:
+        listener(active)
+
+
+def on_change(listener):
+    """Call ``listener(active)`` whenever safe mode may have turned on or off."""
+    _LISTENERS.append(listener)
+    listener(_PROCESS["on"] or _ACTIVE_SCOPES[0] > 0)
+
+
+def set_safe_mode(flag, trusted=()):
+    """Turn safe mode on or off for every thread; ``trusted`` names/objects."""
+    with _LOCK:
+        _PROCESS["on"] = bool(flag)
+        _PROCESS["trusted"] = tuple(trusted) if flag else ()
+    _notify()
+
+
+def is_safe_mode():
+    """True when safe mode is on for the calling thread."""
+    return _PROCESS["on"] or bool(getattr(_LOCAL, "stack", None))
+
+
+def trusted_objects():
+    """Names and objects trusted for the calling thread."""
+    trusted = list(_PROCESS["trusted"])
+    for entry in getattr(_LOCAL, "stack", ()):
+        trusted.extend(entry)
+    return tuple(trusted)
+
+
+@contextlib.contextmanager
+def safe_mode(trusted=()):
+    """Safe mode on for this thread inside the block (nests; adds trust)."""
+    stack = getattr(_LOCAL, "stack", None)
+    if stack is None:
+        stack = _LOCAL.stack = []
+    stack.append(tuple(trusted))
+    with _LOCK:
+        _ACTIVE_SCOPES[0] += 1
+    _notify()
+    try:
+        yield
+    finally:
+        stack.pop()
+        with _LOCK:
+            _ACTIVE_SCOPES[0] -= 1
+        _notify()
+
+
+def guard_config(config, module_objects, custom_objects):
+    """Raise :class:`UnsafeConfigError` if this thread is safe and it is unsafe."""
+    if not is_safe_mode():
+        return
+    report = audit(config, module_objects, custom_objects, trusted=trusted_objects())
+    if report.unsafe:
+        raise UnsafeConfigError(report)
+
+
+def guard_name(name, obj):
+    """Refuse a string identifier naming something dangerous."""
+    if not is_safe_mode():
+        return
+    reason = classify(name, obj, trusted_objects())
+    if reason:
+        from .audit import AuditReport, Finding
+
+        raise UnsafeConfigError(AuditReport([Finding("config", str(name), None, "resolved", reason)]))
