@@ -5,7 +5,8 @@ Subcommands::
     keras-deser doctor                 what keras_deser is bound to
     keras-deser load [FILE]            build an object from a config, summarise it
     keras-deser verify FILE            keras_deser against the unpatched upstream
-    keras-deser audit FILE             what a config would resolve, and from where
+    keras-deser audit FILE             what a config would resolve, from where, and
+                                       what safe mode would refuse (nothing is built)
 
 ``FILE`` is a Keras JSON config (``model.to_json()``), a JSON file holding a
 serialized object (``{"class_name": ..., "config": ...}``), an HDF5 file
@@ -13,10 +14,15 @@ with a ``model_config`` attribute (read with h5py), or ``-`` for standard
 input.  Every subcommand takes ``--json`` (one JSON document on standard
 output, errors included).
 
+``--safe`` (load, verify, audit) runs keras_deser's safe mode: a config
+holding Lambda bytecode, a factory function or a dangerous function is
+refused before any of it runs (exit 1, every unsafe key path on stderr).
+
 Exit codes: 0 success; 1 the operation failed (an unresolvable name, a file
-that is not a usable config, a ``verify`` difference, an ``audit`` finding);
-2 usage errors (bad options, a file that does not exist, a
-``--custom-objects`` that cannot be imported, a feature this version lacks).
+that is not a usable config, a config safe mode refuses, a ``verify``
+difference, an ``audit`` finding: anything unsafe or unresolved); 2 usage
+errors (bad options, a file that does not exist, a ``--custom-objects`` that
+cannot be imported).
 
 This module imports only the standard library and keras_deser at import
 time.  TensorFlow/Keras are imported by the subcommands that need them, and
@@ -35,7 +41,7 @@ import re
 import sys
 import time
 
-__all__ = ["main", "CLIError", "format_audit_table", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE"]
+__all__ = ["main", "CLIError", "format_audit_table", "audit_entries", "audit_counts", "EXIT_OK", "EXIT_FAILURE", "EXIT_USAGE"]
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -64,22 +70,26 @@ _UNKNOWN_RE = re.compile(r"^Unknown ([^:]+): (.*?)\. Please ensure", re.S)
 class CLIError(Exception):
     """A failure reported to the user: message, exit code and where."""
 
-    def __init__(self, message, code=EXIT_FAILURE, file=None, path=None, hint=None):
+    def __init__(self, message, code=EXIT_FAILURE, file=None, path=None, hint=None, details=None):
         super().__init__(message)
         self.message = message
         self.code = code
         self.file = file
         self.path = path
         self.hint = hint
+        self.details = details  # extra JSON-able facts (safe mode: the unsafe findings)
 
     def as_dict(self):
-        return {
+        document = {
             "message": self.message,
             "exit_code": self.code,
             "file": self.file,
             "path": self.path,
             "hint": self.hint,
         }
+        if self.details:
+            document.update(self.details)
+        return document
 
     def render(self, command):
         where = ""
@@ -420,39 +430,63 @@ class _NullContext:
 
 
 def safe_context(enabled):
-    """The context of keras_deser's safe mode, or a no-op."""
+    """``keras_deser.safe_mode()`` (this thread), or a no-op."""
     if not enabled:
         return _NullContext()
     import keras_deser
 
-    safe_mode = getattr(keras_deser, "safe_mode", None)
-    if safe_mode is None:
-        raise CLIError("--safe: safe mode is not available in this version of keras_deser", code=EXIT_USAGE)
-    context = safe_mode() if callable(safe_mode) else safe_mode
-    if not hasattr(context, "__enter__"):
-        raise CLIError("--safe: keras_deser.safe_mode() did not return a context manager", code=EXIT_USAGE)
-    return context
+    return keras_deser.safe_mode()
+
+
+def unsafe_error(error, label):
+    """A :class:`CLIError` for an :class:`keras_deser.UnsafeConfigError`.
+
+    The message is the error's own text, which names every unsafe key path
+    (so no single ``path``); ``--json`` also gets the findings (``unsafe``).
+    """
+    unsafe = [finding._asdict() for finding in error.report.unsafe]
+    return CLIError(
+        str(error),
+        file=label,
+        hint="run `keras-deser audit FILE` to see every name the config resolves; "
+        "drop --safe only for files you trust",
+        details={"unsafe": unsafe},
+    )
+
+
+def refuse_if_unsafe(config, label, module_objects, custom_objects):
+    """Raise what safe mode would raise for ``config``, without building it.
+
+    Used before building with code that does not check safe mode itself
+    (``verify``'s upstream side).
+    """
+    import keras_deser
+    from keras_deser.safety import trusted_objects
+
+    report = keras_deser.audit(
+        copy.deepcopy(config), module_objects, custom_objects or None, trusted=trusted_objects()
+    )
+    if report.unsafe:
+        raise unsafe_error(keras_deser.UnsafeConfigError(report), label)
 
 
 class _Routing:
     """Route nested deserializations through keras_deser while building.
 
-    Uses ``keras_deser.patched()`` (install for the block, then uninstall)
-    when the install API exists, a Keras is loaded and ``--no-patch`` was not
-    given; otherwise only the top-level object goes through keras_deser (the
-    model's own ``from_config`` then calls upstream for its layers).
+    Uses ``keras_deser.patched()`` (install for the block, then uninstall;
+    left installed if it already was) when a Keras is loaded and
+    ``--no-patch`` was not given; otherwise only the top-level object goes
+    through keras_deser (the model's own ``from_config`` then calls upstream
+    for its layers).
     """
 
     def __init__(self, up, enabled):
-        import keras_deser
-
-        self.patched = getattr(keras_deser, "patched", None)
-        self.enabled = bool(enabled and up is not None and up.available and callable(self.patched))
+        self.enabled = bool(enabled and up is not None and up.available)
         self.sites = []
         self.calls = None
         self.error = None
         self._context = None
-        self._counter = None
+        self._start_calls = None
 
     @property
     def mode(self):
@@ -464,13 +498,11 @@ class _Routing:
         if not self.enabled:
             return self
         import keras_deser
+        from keras_deser.installer import call_count
 
-        install_module = sys.modules.get(getattr(self.patched, "__module__", None) or "")
-        self._counter = getattr(keras_deser, "call_count", None) or getattr(install_module, "call_count", None)
-        start = self._counter() if callable(self._counter) else None
-        self._start_calls = start
+        self._start_calls = call_count()
         try:
-            self._context = self.patched()
+            self._context = keras_deser.patched()
             self.sites = list(self._context.__enter__() or ())
         except Exception as exc:  # cannot install: fall back to the top level
             self.error = f"{type(exc).__name__}: {exc}"
@@ -479,8 +511,9 @@ class _Routing:
 
     def __exit__(self, *exc):
         if self._context is not None:
-            if callable(self._counter) and self._start_calls is not None:
-                self.calls = self._counter() - self._start_calls
+            from keras_deser.installer import call_count
+
+            self.calls = call_count() - self._start_calls
             return self._context.__exit__(*exc)
         return False
 
@@ -488,11 +521,7 @@ class _Routing:
         if self.mode == "installed":
             calls = f", {self.calls} nested calls" if self.calls is not None else ""
             return f"keras_deser throughout (installed for the build at {len(self.sites)} sites{calls})"
-        why = ""
-        if self.error:
-            why = f"; install failed: {self.error}"
-        elif self.patched is None:
-            why = "; install API not available"
+        why = f"; install failed: {self.error}" if self.error else ""
         return f"keras_deser at the top level, upstream for nested objects{why}"
 
 
@@ -614,9 +643,12 @@ def _unknown_error(exc, config, label, up):
 def build(function, config, label, up, custom_objects, printable, progress=None, safe=False, routing=None):
     """Call ``function`` (a 4-argument deserializer) on a copy of ``config``.
 
-    ``routing`` (a :class:`_Routing`) is entered around the call.  Returns
-    ``(object, seconds)``; failures become :class:`CLIError`.
+    ``routing`` (a :class:`_Routing`) is entered around the call, inside
+    ``keras_deser.safe_mode()`` when ``safe``.  Returns ``(object, seconds)``;
+    failures (a safe-mode refusal included) become :class:`CLIError`.
     """
+    from keras_deser import UnsafeConfigError
+
     module_objects = up.layer_objects if up is not None else None
     work = copy.deepcopy(config)
     try:
@@ -631,6 +663,8 @@ def build(function, config, label, up, custom_objects, printable, progress=None,
             seconds = time.perf_counter() - start
     except CLIError:
         raise
+    except UnsafeConfigError as exc:  # a ValueError: before the generic case
+        raise unsafe_error(exc, label)
     except ValueError as exc:
         error = _unknown_error(exc, config, label, up)
         if error is not None:
@@ -686,18 +720,22 @@ def cmd_doctor(args, out):
             "count": len(up.layer_objects) if up.layer_objects is not None else None,
         },
         "install": _install_status(keras_deser),
-        "safe_mode": hasattr(keras_deser, "safe_mode"),
-        "audit": hasattr(keras_deser, "audit"),
+        "safe_mode": _safe_mode_status(keras_deser),
     }
     if args.json:
         return report, EXIT_OK
     install = report["install"]
-    if not install["available"]:
-        installed = "install API not available"
+    if install.get("error"):
+        installed = f"unknown ({install['error']})"
     elif install["installed"]:
-        installed = "yes: " + (", ".join(install["sites"]) or "(no sites reported)")
+        installed = f"yes, at {len(install['sites'])} sites: " + (", ".join(install["sites"]) or "(none)")
     else:
         installed = "no"
+    safe = report["safe_mode"]
+    if safe["on"]:
+        safe_text = "on for this process" + (f" (KERAS_DESER_INSTALL={safe['env']})" if safe["env"] else "")
+    else:
+        safe_text = "off (Keras 2.9 behaviour; --safe, keras_deser.safe_mode() or KERAS_DESER_INSTALL=safe turn it on)"
     rows = [
         ("keras_deser", f"{keras_deser.__version__} ({report['keras_deser']['location']})"),
         ("python", report["python"]),
@@ -711,8 +749,7 @@ def cmd_doctor(args, out):
         ("legacy module", info["legacy_module"] or "-"),
         ("layer objects", f"{report['layer_objects']['count']} from {up.layer_objects_source}" if up.layer_objects else "-"),
         ("installed into TF", installed),
-        ("safe mode", "available" if report["safe_mode"] else "not available in this version"),
-        ("audit", "available" if report["audit"] else "not available in this version"),
+        ("safe mode", safe_text),
     ]
     width = max(len(key) for key, _ in rows)
     for key, value in rows:
@@ -733,18 +770,18 @@ def _version_cell(name, version, up):
 
 
 def _install_status(keras_deser):
-    is_installed = getattr(keras_deser, "is_installed", None)
-    if is_installed is None:
-        return {"available": False, "installed": None, "sites": []}
     try:
-        installed = bool(is_installed() if callable(is_installed) else is_installed)
-        sites = getattr(keras_deser, "installed_sites", ())
-        if callable(sites):
-            sites = sites()
-        sites = [str(site) for site in (sites or ())]
+        return {"installed": bool(keras_deser.is_installed()), "sites": [str(site) for site in keras_deser.installed_sites()]}
     except Exception as exc:
-        return {"available": True, "installed": None, "sites": [], "error": f"{type(exc).__name__}: {exc}"}
-    return {"available": True, "installed": installed, "sites": sites}
+        return {"installed": None, "sites": [], "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _safe_mode_status(keras_deser):
+    """Safe mode as this thread sees it, and the switch that may have set it."""
+    from keras_deser._activation import ENV_VAR
+
+    env = os.environ.get(ENV_VAR, "").strip() or None
+    return {"on": bool(keras_deser.is_safe_mode()), "env": env}
 
 
 def _prepare(args):
@@ -799,25 +836,54 @@ def cmd_load(args, out):
 
 
 def _upstream_function(up):
+    """Upstream's own 4-argument function (never keras_deser's) and its label."""
     import keras_deser
+    from keras_deser.testing import upstream_function
 
     info = keras_deser.upstream_info()
-    name = info.get("legacy_module")
-    if not name or not up.available:
+    if not up.available:
         raise CLIError(
             "verify needs an installed TensorFlow/Keras to compare against "
             f"(keras_deser is bound to {info['flavour']!r})"
         )
-    module = sys.modules.get(name) or importlib.import_module(name)
-    function = getattr(module, "deserialize_keras_object", None)
-    if function is None:
-        raise CLIError(f"{name} has no deserialize_keras_object")
-    if function is keras_deser.deserialize_keras_object or str(getattr(function, "__module__", "")).startswith("keras_deser"):
-        raise CLIError(
-            f"{name}.deserialize_keras_object is keras_deser's own (keras_deser is installed): "
-            "verify needs the unpatched upstream; run it in a process where keras_deser is not installed"
-        )
-    return function, f"{name}.deserialize_keras_object"
+    try:
+        function = upstream_function()
+    except (RuntimeError, KeyError) as exc:
+        raise CLIError(f"verify cannot find upstream's deserialize_keras_object: {exc}")
+    return function, f"{info['legacy_module']}.deserialize_keras_object"
+
+
+class _Unpatched:
+    """Take keras_deser out of the loaded Keras for a block, if installed.
+
+    While keras_deser is installed, upstream's function would still reach
+    keras_deser for every nested object (the modules it calls are patched);
+    the upstream side of ``verify`` is built with everything restored, and
+    keras_deser is installed again afterwards.
+    """
+
+    def __init__(self):
+        import keras_deser
+
+        self.was_installed = keras_deser.is_installed()
+
+    def __enter__(self):
+        if self.was_installed:
+            import warnings
+
+            import keras_deser
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # re-patched sites stay as they are
+                keras_deser.uninstall()
+        return self
+
+    def __exit__(self, *exc):
+        if self.was_installed:
+            import keras_deser
+
+            keras_deser.install()
+        return False
 
 
 def _json_default(value):
@@ -851,29 +917,35 @@ def cmd_verify(args, out):
     import keras_deser
 
     up, custom_objects, config, label, _ = _prepare(args)
-    is_installed = getattr(keras_deser, "is_installed", None)
-    if callable(is_installed) and is_installed():
-        raise CLIError(
-            "keras_deser is installed into the loaded Keras: verify needs the unpatched upstream; "
-            "run it in a process where keras_deser is not installed"
-        )
+    if args.safe or keras_deser.is_safe_mode():
+        # Upstream does not check safe mode: refuse before either side runs anything.
+        refuse_if_unsafe(config, label, up.layer_objects, custom_objects)
     upstream, upstream_name = _upstream_function(up)
+    unpatched = _Unpatched()
     routing = _Routing(up, not args.no_patch)
     printable = _printable(up)
     sides = {}
     for side, function in (("upstream", upstream), ("keras_deser", keras_deser.deserialize_keras_object)):
         try:
             ours = side == "keras_deser"
-            obj, seconds = build(
-                function, config, label, up, custom_objects, printable, None, args.safe and ours, routing if ours else None
-            )
+            with _NullContext() if ours else unpatched:
+                obj, seconds = build(
+                    function, config, label, up, custom_objects, printable, None, args.safe and ours, routing if ours else None
+                )
             sides[side] = {"ok": True, "text": describe(obj), "seconds": seconds}
         except CLIError as error:
             if error.code == EXIT_USAGE:
                 raise
             sides[side] = {"ok": False, "error": error}
     ours, theirs = sides["keras_deser"], sides["upstream"]
-    result = {"file": label, "upstream": upstream_name, "identical": False, "diff": None, "routing": routing.mode}
+    result = {
+        "file": label,
+        "upstream": upstream_name,
+        "identical": False,
+        "diff": None,
+        "routing": routing.mode,
+        "was_installed": unpatched.was_installed,
+    }
     if ours["ok"] and theirs["ok"]:
         result["seconds"] = {"upstream": round(theirs["seconds"], 6), "keras_deser": round(ours["seconds"], 6)}
         if ours["text"] == theirs["text"]:
@@ -901,6 +973,8 @@ def cmd_verify(args, out):
     if result["identical"]:
         out.write(f"identical: keras_deser and {upstream_name} build the same object from {label}\n")
         out.write(f"  keras_deser side: {routing.describe()}\n")
+        if unpatched.was_installed:
+            out.write("  upstream side: built with keras_deser uninstalled for the build (installed again after)\n")
         out.write(
             f"  upstream {result['seconds']['upstream'] * 1000:.1f} ms (built first: includes one-time warm-up), "
             f"keras_deser {result['seconds']['keras_deser'] * 1000:.1f} ms\n"
@@ -918,7 +992,7 @@ def cmd_verify(args, out):
     return None, code
 
 
-#: Columns of the audit table: (title, entry key).
+#: Columns of the audit table: (title, Finding field).
 _AUDIT_COLUMNS = (
     ("PATH", "path"),
     ("NAME", "name"),
@@ -929,40 +1003,27 @@ _AUDIT_COLUMNS = (
 
 
 def audit_entries(report):
-    """Normalise an audit report to a list of plain dicts.
+    """The findings of an :class:`keras_deser.AuditReport` (or of an iterable
+    of :class:`keras_deser.Finding`) as plain dicts, in the report's order."""
+    findings = getattr(report, "findings", report)
+    return [finding._asdict() if hasattr(finding, "_asdict") else dict(finding) for finding in findings or ()]
 
-    Accepts a list of entries, a dict or object with ``entries``, or an
-    object with ``to_dict()``; an entry is a dict or an object with the
-    attributes ``name``, ``kind``, ``resolves_from``, ``unsafe`` (reason or
-    None) and ``path`` (or ``key_path``).
-    """
-    if hasattr(report, "to_dict") and callable(report.to_dict):
-        report = report.to_dict()
-    if isinstance(report, dict):
-        report = report.get("entries", [])
-    elif hasattr(report, "entries"):
-        report = report.entries
-    entries = []
-    for entry in report or ():
-        if hasattr(entry, "_asdict"):
-            entry = entry._asdict()
-        elif not isinstance(entry, dict):
-            entry = {key: getattr(entry, key, None) for key in ("name", "kind", "resolves_from", "unsafe", "reason", "path", "key_path")}
-        entry = dict(entry)
-        if entry.get("path") is None and entry.get("key_path") is not None:
-            entry["path"] = entry["key_path"]
-        unsafe = entry.get("unsafe")
-        if unsafe is True:
-            unsafe = entry.get("reason") or entry.get("unsafe_reason") or "unsafe"
-        elif not unsafe:
-            unsafe = entry.get("unsafe_reason") or None
-        entry["unsafe"] = unsafe
-        entries.append(entry)
-    return entries
+
+def audit_counts(report):
+    """``{"findings", "unresolved", "unsafe"}`` counts of a report."""
+    entries = audit_entries(report)
+    return {
+        "findings": len(entries),
+        "unresolved": sum(1 for entry in entries if entry.get("resolves_from") == "unresolved"),
+        "unsafe": sum(1 for entry in entries if entry.get("unsafe")),
+    }
 
 
 def format_audit_table(report):
-    """The audit report as a fixed-width text table (ends with a summary)."""
+    """The audit report as a fixed-width text table (ends with a summary).
+
+    Paths are printed as the audit gives them; empty cells are ``-``.
+    """
     entries = audit_entries(report)
     rows = [[title for title, _ in _AUDIT_COLUMNS]]
     for entry in entries:
@@ -973,43 +1034,58 @@ def format_audit_table(report):
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
         if index == 0:
             lines.append("  ".join("-" * width for width in widths))
-    unresolved = sum(1 for entry in entries if entry.get("resolves_from") == "unresolved")
-    unsafe = sum(1 for entry in entries if entry.get("unsafe"))
-    lines.append(f"{len(entries)} names, {unresolved} unresolved, {unsafe} unsafe")
+    counts = audit_counts(report)
+    lines.append(f"{counts['findings']} findings, {counts['unresolved']} unresolved, {counts['unsafe']} unsafe")
     return "\n".join(lines) + "\n"
 
 
 def audit_findings(report):
-    entries = audit_entries(report)
-    return any(entry.get("resolves_from") == "unresolved" or entry.get("unsafe") for entry in entries)
+    """True when anything in the report is unsafe or unresolved (exit 1)."""
+    counts = audit_counts(report)
+    return bool(counts["unresolved"] or counts["unsafe"])
 
 
 def cmd_audit(args, out):
-    import keras_deser
+    """Audit the config (for a model file: the model config) without building it.
 
-    audit = getattr(keras_deser, "audit", None)
-    if audit is None:
-        raise CLIError("audit is not available in this version of keras_deser", code=EXIT_USAGE)
+    ``module_objects=None``: the loaded Keras's public layer, initializer,
+    ... objects stand in for the tables its own loaders pass (resolves from
+    ``keras``).  With ``--safe`` the audit runs inside safe mode and the
+    verdict says whether safe mode would refuse the config.
+    """
+    import keras_deser
+    from keras_deser.safety import trusted_objects
+
     up, custom_objects, config, label, _ = _prepare(args)
-    kwargs = {"module_objects": up.layer_objects, "custom_objects": custom_objects or None}
-    try:
-        parameters = inspect.signature(audit).parameters
-        if not any(p.kind == p.VAR_KEYWORD for p in parameters.values()):
-            kwargs = {key: value for key, value in kwargs.items() if key in parameters}
-    except (TypeError, ValueError):
-        pass
     try:
         with safe_context(args.safe):
-            report = audit(copy.deepcopy(config), **kwargs)
+            report = keras_deser.audit(
+                copy.deepcopy(config), module_objects=None, custom_objects=custom_objects or None,
+                trusted=trusted_objects(),
+            )
     except CLIError:
         raise
     except Exception as exc:
         raise CLIError(f"audit failed: {type(exc).__name__}: {exc}", file=label)
     code = EXIT_FAILURE if audit_findings(report) else EXIT_OK
+    counts = audit_counts(report)
+    refused = bool(counts["unsafe"])
     if args.json:
-        return {"file": label, "entries": audit_entries(report)}, code
+        document = {"file": label, "counts": counts, "safe_mode_would_refuse": refused, "keras": up.available}
+        document.update(report.to_dict())
+        return document, code
     out.write(f"audit of {label}\n")
     out.write(format_audit_table(report))
+    if refused:
+        out.write(f"safe mode would refuse this config ({counts['unsafe']} unsafe)\n")
+    else:
+        out.write("safe mode would accept this config\n")
+    if counts["unresolved"] and not up.available:
+        why = "--no-keras was given" if up.skipped else "no TensorFlow/Keras could be imported"
+        out.write(
+            f"note: {why}, so Keras's own classes and functions are unresolved; "
+            "classes of your own can be given with --custom-objects module:attribute\n"
+        )
     return None, code
 
 
@@ -1034,7 +1110,12 @@ def build_parser(prog="keras-deser"):
         metavar="MODULE:ATTRIBUTE",
         help="a dict of name to class/function, or one class or function (repeatable)",
     )
-    building.add_argument("--safe", action="store_true", help="deserialize in keras_deser's safe mode")
+    building.add_argument(
+        "--safe",
+        action="store_true",
+        help="keras_deser's safe mode: refuse (exit 1) a config holding Lambda bytecode, a factory or a "
+        "dangerous function before any of it runs",
+    )
     building.add_argument(
         "--progress",
         action="store_true",
@@ -1074,7 +1155,9 @@ def build_parser(prog="keras-deser"):
     )
     verify.add_argument("file", metavar="FILE", help="JSON config or HDF5 file with model_config, or -")
     audit = commands.add_parser(
-        "audit", parents=[common, building], help="list every name FILE would resolve, and from where"
+        "audit",
+        parents=[common, building],
+        help="list every name FILE would resolve, from where, and what safe mode would refuse (builds nothing)",
     )
     audit.add_argument("file", metavar="FILE", help="JSON config or HDF5 file with model_config, or -")
     return parser
