@@ -126,10 +126,19 @@ class ThreadLocalStore(GlobalDictStore):
         return list(merged.items())
 
     def visible(self):
-        return _ScopedRegistryView(self)
+        view = self.__dict__.get("_view")
+        if view is None:
+            view = self._view = _ScopedRegistryView(self)
+        else:
+            view._refresh()
+        return view
 
     def active(self):
         return dict(self.local.__dict__)
+
+    def scoped(self):
+        """The calling thread's live scope dict (None when there is none)."""
+        return self.local.__dict__
 
 
 class GlobalStateStore(ThreadLocalStore):
@@ -137,7 +146,8 @@ class GlobalStateStore(ThreadLocalStore):
 
     Keras 3 replaces that dict on every scope entry (an inner scope hides the
     outer one); keras_deser installs a new dict holding the outer entries
-    plus the new ones, and puts the outer dict back on exit.
+    plus the new ones, and on exit a new dict in which exactly the scope's
+    names have their values from before.
     """
 
     kind = "global_state"
@@ -165,14 +175,24 @@ class GlobalStateStore(ThreadLocalStore):
 
     def enter(self, dicts):
         updates = _union(dicts)
-        previous = self._get_raw()
-        combined = dict(previous or {})
+        previous = self._get_raw() or {}
+        backup = [(key, previous.get(key, _MISSING)) for key in updates]
+        combined = dict(previous)
         combined.update(updates)
         self._set(combined)
-        return previous
+        return backup
 
-    def exit(self, previous):
-        self._set(previous)
+    def exit(self, backup):
+        # A new dict with exactly this scope's names given back the values
+        # they had on entry: right for nested scopes and, as in keras_deser's
+        # other stores, for scopes left out of order.
+        restored = dict(self._current())
+        for key, old in reversed(backup):
+            if old is _MISSING:
+                restored.pop(key, None)
+            else:
+                restored[key] = old
+        self._set(restored)
 
     def merged_items(self):
         merged = dict(self.registry)
@@ -182,29 +202,45 @@ class GlobalStateStore(ThreadLocalStore):
     def active(self):
         return dict(self._current())
 
+    def scoped(self):
+        return self._get_raw()
+
 
 class _ScopedRegistryView(dict):
     """``get_custom_objects()`` on layouts whose scopes live apart.
 
-    A real ``dict`` (so ``isinstance(..., dict)`` holds) whose reads show the
-    calling thread's active scope entries over the registry and whose writes
-    go to the registry, keeping Keras 2.9's promise that scoped objects are
-    visible through ``get_custom_objects()``.  Each call of ``visible()``
-    makes a new view (cost proportional to registry plus scope); copies and
-    pickles of it are plain dicts of what is visible at that moment.  C code
-    that looks at a dict's storage without calling its methods (such as the
-    ``json`` encoder's empty-dict shortcut) sees the state as of the
-    ``get_custom_objects()`` call.
+    A real ``dict`` (so ``isinstance(..., dict)`` holds), one per store (so
+    ``get_custom_objects() is get_custom_objects()`` as in Keras 2.9), whose
+    reads show the calling thread's active scope entries over the registry,
+    keeping Keras 2.9's promise that scoped objects are visible through
+    ``get_custom_objects()``.  Writes act as on Keras 2.9's single dict: a
+    name the calling thread's scopes hold is changed (or removed) in the
+    scope storage, so the change ends with the scope as it did in 2.9; any
+    other name is written to the registry.  Copies and pickles are plain
+    dicts of what is visible at that moment.  Each ``get_custom_objects()``
+    call refreshes the dict's own storage with a snapshot (cost proportional
+    to registry plus scope), for C code that looks at a dict's storage
+    without calling its methods (such as the ``json`` encoder's empty-dict
+    shortcut).  Iteration order is the registry's, then the scope entries
+    that are not registered (Keras 2.9 keeps one insertion order).
     """
 
     __slots__ = ("_store",)
 
     def __init__(self, store):
-        # The dict's own storage holds a snapshot taken now, for C code that
-        # reads a dict's storage without calling its methods (the json
-        # encoder); every method below reads the live state instead.
-        super().__init__(store.merged_items())
+        super().__init__()
         self._store = store
+        self._refresh()
+
+    def _refresh(self):
+        dict.clear(self)
+        dict.update(self, self._store.merged_items())
+
+    def _scope_holding(self, key):
+        scoped = self._store.scoped()
+        if scoped is not None and key in scoped:
+            return scoped
+        return None
 
     # Reading: scope entries first, then the registry.
     def _combined(self):
@@ -288,18 +324,24 @@ class _ScopedRegistryView(dict):
 
     # Writing: the registry.
     def __setitem__(self, key, value):
-        self._store.registry[key] = value
+        scoped = self._scope_holding(key)
+        (self._store.registry if scoped is None else scoped)[key] = value
         dict.__setitem__(self, key, value)
 
     def __delitem__(self, key):
-        del self._store.registry[key]
+        scoped = self._scope_holding(key)
+        del (self._store.registry if scoped is None else scoped)[key]
         dict.pop(self, key, None)
 
     def pop(self, key, *default):
-        return self._store.registry.pop(key, *default)
+        scoped = self._scope_holding(key)
+        value = (self._store.registry if scoped is None else scoped).pop(key, *default)
+        dict.pop(self, key, None)
+        return value
 
     def update(self, *args, **kwargs):
-        self._store.registry.update(*args, **kwargs)
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
 
     def setdefault(self, key, default=None):
         value = self._store.lookup(key, _MISSING)
@@ -309,7 +351,11 @@ class _ScopedRegistryView(dict):
         return default
 
     def clear(self):
+        scoped = self._store.scoped()
+        if scoped:
+            scoped.clear()
         self._store.registry.clear()
+        dict.clear(self)
 
     def popitem(self):
         return self._store.registry.popitem()

@@ -296,5 +296,30 @@ def test_scoped_registry_view_keeps_29_contract(store):
         store.exit(token)
     assert "s" not in store.registry
     assert store.active() == {}
+    # One view per store, as Keras 2.9 returns one dict.
+    assert store.visible() is view
+    # Writes to a name the scope holds act on the scope (undone on exit, as
+    # in Keras 2.9's single dict); other names go to the registry.
+    token = store.enter([{"t": "T", "u": "U"}])
+    try:
+        view["t"] = "T2"
+        assert view["t"] == "T2" and "t" not in store.registry
+        assert view.pop("u") == "U" and "u" not in view
+        view.update({"t": "T3", "w": "W"})
+        assert view["t"] == "T3" and store.registry["w"] == "W"
+    finally:
+        store.exit(token)
+    assert "t" not in view and "u" not in view and view.pop("w") == "W"
+    assert store.registry == {"reg": 1, "new": "N"} and store.active() == {}
     del view["new"]
     assert store.registry == {"reg": 1}
+
+
+@pytest.mark.parametrize("store", list(_stores()), ids=["thread_local", "global_state"])
+def test_scopes_left_out_of_order_restore_their_own_names(store):
+    outer = store.enter([{"a": 1}])
+    inner = store.enter([{"b": 2}])
+    store.exit(outer)
+    assert store.lookup("a") is None and store.lookup("b") == 2
+    store.exit(inner)
+    assert store.lookup("b") is None and store.active() == {}

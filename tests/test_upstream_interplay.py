@@ -397,6 +397,19 @@ def test_get_custom_objects_writes_go_to_upstream_registry(upstream_registry_res
     assert name not in UTILS.get_custom_objects()
 
 
+def test_get_custom_objects_write_to_scoped_name_ends_with_scope():
+    """As on Keras 2.9's single dict: changing a scoped name lasts as long as the scope."""
+    name = _uniq()
+    cls, other = _plain_class(name), _plain_class(name)
+    with keras_deser.CustomObjectScope({name: cls}):
+        keras_deser.get_custom_objects()[name] = other
+        assert keras_deser.get_registered_object(name) is other
+        assert _upstream_lookup(name) is other
+    assert keras_deser.get_registered_object(name) is None and _upstream_lookup(name) is None
+    assert name not in UTILS.get_custom_objects()
+    assert keras_deser.get_custom_objects() is keras_deser.get_custom_objects()
+
+
 # --- shared objects ----------------------------------------------------------
 
 
