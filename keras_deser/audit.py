@@ -13,6 +13,7 @@ from the config.
 import base64
 import binascii
 import difflib
+import reprlib
 import sys
 from typing import List, NamedTuple, Optional
 
@@ -118,9 +119,58 @@ class AuditReport:
         return f"<AuditReport {len(self.findings)} findings, {len(self.unsafe)} unsafe, {len(self.unresolved)} unresolved>"
 
 
+#: Paths longer than this many keys are shown with the middle elided.
+MAX_PATH_PARTS = 64
+_HEAD_PARTS = 8
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 3
+_SHORT.maxstring = 80
+_SHORT.maxother = 80
+
+
+def short_repr(value):
+    """``repr(value)``, bounded in size and depth (never a RecursionError)."""
+    if type(value) in (str, int, bool, type(None)) and not (isinstance(value, str) and len(value) > 200):
+        return repr(value)
+    try:
+        return _SHORT.repr(value)
+    except Exception:  # a broken __repr__ must not stop an audit
+        return f"<{type(value).__name__}>"
+
+
+def display_name(name):
+    """The name as a finding shows it: strings as they are, others bounded."""
+    return name if isinstance(name, str) else short_repr(name)
+
+
 def path_text(root, parts):
-    """``root['a'][3]`` from ``['a', 3]``."""
-    return root + "".join(f"[{part!r}]" for part in parts)
+    """``root['a'][3]`` from ``['a', 3]``; the middle of very long paths elided."""
+    parts = list(parts)
+    if len(parts) > MAX_PATH_PARTS:
+        tail = MAX_PATH_PARTS - _HEAD_PARTS
+        elided = len(parts) - MAX_PATH_PARTS
+        return (
+            root
+            + "".join(f"[{short_repr(part)}]" for part in parts[:_HEAD_PARTS])
+            + f"...<{elided} keys>..."
+            + "".join(f"[{short_repr(part)}]" for part in parts[-tail:])
+        )
+    return root + "".join(f"[{short_repr(part)}]" for part in parts)
+
+
+def _unlink(link):
+    """The keys of a linked path ``(parent, key)``, outermost first."""
+    parts = []
+    while link is not None:
+        link, key = link
+        parts.append(key)
+    parts.reverse()
+    return parts
+
+
+def _render(root, link, *more):
+    return path_text(root, _unlink(link) + list(more))
 
 
 def _looks_like_bytecode(value):
@@ -239,59 +289,120 @@ def audit(config, module_objects=None, custom_objects=None, trusted=(), root="co
     loaded Keras's layer, initializer, ... modules stand in for the ones its
     own loaders pass.  ``trusted`` names or objects are never reported unsafe.
     Returns an :class:`AuditReport`.
+
+    The walk is iterative and visits each container once, so
+    self-referencing and very deeply nested configs end; paths longer than
+    :data:`MAX_PATH_PARTS` keys have their middle elided.
     """
+    return AuditReport(_walk(config, module_objects, custom_objects, tuple(trusted), root, None))
+
+
+#: Keras 2 ``TFOpLambda``-style layers: ``config['function']`` names a
+#: TensorFlow API symbol that the model calls, with arguments from the config,
+#: while it is rebuilt.
+TF_OP_CLASSES = frozenset(("TFOpLambda", "SlicingOpLambda"))
+
+#: Parts of a TF API name (``io.write_file``) that make a TF op layer unsafe.
+DANGEROUS_TF_OP_PARTS = frozenset(
+    (
+        "io", "gfile", "raw_ops", "py_function", "numpy_function", "py_func", "eager_py_func",
+        "summary", "saved_model", "load_op_library", "load_library", "print", "data", "lookup",
+        "train", "debugging", "distribute", "experimental", "config", "profiler", "autograph",
+        "function", "Module", "keras", "estimator", "feature_column", "audio", "image_summary",
+    )
+)
+
+
+def _tf_op_unsafe(function):
+    """Why a TF op layer calling ``function`` (an API name) is refused, or None."""
+    if not isinstance(function, str):
+        return "a TF op layer whose function is not an API name"
+    parts = function.split(".")
+    if any(part in DANGEROUS_TF_OP_PARTS or part in DANGEROUS_NAMES or part.startswith("_") and part != "__operators__"
+           for part in parts):
+        return f"a TF op layer calling {function!r} (file, I/O or Python function ops run while the model is rebuilt)"
+    return None
+
+
+def _walk(config, module_objects, custom_objects, trusted, root, containers):
+    """The findings of :func:`audit`; ``containers`` (a list) gets every container visited."""
     builtins = _keras_builtins() if module_objects is None else None
     findings = []
-    trusted = tuple(trusted)
 
-    def resolve_name(name, parts, string_order):
+    def resolve_name(name, link, key, string_order):
         obj, source = _resolve(name, module_objects, custom_objects, builtins, string_order)
         kind = _kind(obj)
         unsafe = classify(name, obj, trusted)
         if unsafe is None and obj is not _MISSING and kind != "class" and not string_order:
             if not _is_trusted(name, obj, trusted):
                 unsafe = "a factory callable would be called with arguments from the config"
-        findings.append(Finding(path_text(root, parts), str(name), kind, source, unsafe))
+        path = _render(root, link, key) if key is not None else _render(root, link)
+        findings.append(Finding(path, display_name(name), kind, source, unsafe))
+        return obj
+
+    def _inner_string(item, link, key):
+        # Keras 2.9 turns an inner string into the function the registry or
+        # custom_objects holds under it; nested loaders may look it up in their
+        # module_objects, so a dangerous object found there is reported too.
+        obj, source = _resolve(item, None, custom_objects, None, False)
+        if obj is not _MISSING and _state.isfunction(obj):
+            findings.append(Finding(_render(root, link, key), item, "function", source,
+                                    classify(item, obj, trusted)))
+            return
+        obj, source = _resolve(item, module_objects, None, builtins, False)
+        if obj is not _MISSING and callable(obj):
+            unsafe = classify(item, obj, trusted)
+            if unsafe:
+                findings.append(Finding(_render(root, link, key), item, _kind(obj), source, unsafe))
 
     if isinstance(config, str):
-        resolve_name(config, [], True)
-        return AuditReport(findings)
+        resolve_name(config, None, None, True)
+        return findings
 
     seen = set()
-    stack = [(config, [])]
+    stack = [(config, None)]
     while stack:
-        node, parts = stack.pop()
+        node, link = stack.pop()
         if isinstance(node, (dict, list, tuple)):
             if id(node) in seen:
                 continue
             seen.add(id(node))
+            if containers is not None:
+                containers.append(node)
         if isinstance(node, dict):
             children = list(node.items())
             if "class_name" in node and "config" in node:
-                resolve_name(node["class_name"], parts + ["class_name"], False)
+                class_name = node["class_name"]
+                resolve_name(class_name, link, "class_name", False)
                 inner = node["config"]
                 if isinstance(inner, dict):
-                    for key, item in inner.items():
+                    if isinstance(class_name, str) and class_name in TF_OP_CLASSES and not _is_trusted(
+                        class_name, _MISSING, trusted
+                    ):
+                        reason = _tf_op_unsafe(inner.get("function"))
+                        if reason:
+                            findings.append(Finding(_render(root, link, "config", "function"),
+                                                    display_name(inner.get("function")), "function",
+                                                    "unresolved", reason))
+                    for key, item in list(inner.items()):
                         if key != "name" and isinstance(item, str):
-                            obj, source = _resolve(item, None, custom_objects, None, False)
-                            if obj is not _MISSING and source != "unresolved" and _state.isfunction(obj):
-                                findings.append(Finding(
-                                    path_text(root, parts + ["config", key]), item, "function", source,
-                                    classify(item, obj, trusted),
-                                ))
+                            _inner_string(item, (link, "config"), key)
             if node.get("function_type") == "lambda" or node.get("output_shape_type") == "lambda":
                 if not _is_trusted("Lambda", _MISSING, trusted):
-                    findings.append(Finding(path_text(root, parts), "lambda", "bytecode", "unresolved",
+                    findings.append(Finding(_render(root, link), "lambda", "bytecode", "unresolved",
                                             "carries Python bytecode (function_type 'lambda')"))
             for key, value in reversed(children):
-                stack.append((value, parts + [key]))
+                if isinstance(value, (dict, list, tuple)) or (isinstance(value, str) and len(value) >= 24):
+                    stack.append((value, (link, key)))
         elif isinstance(node, (list, tuple)):
             for index in range(len(node) - 1, -1, -1):
-                stack.append((node[index], parts + [index]))
+                value = node[index]
+                if isinstance(value, (dict, list, tuple)) or (isinstance(value, str) and len(value) >= 24):
+                    stack.append((value, (link, index)))
         elif _looks_like_bytecode(node) and not _is_trusted("Lambda", _MISSING, trusted):
-            findings.append(Finding(path_text(root, parts), "<bytecode>", "bytecode", "unresolved",
+            findings.append(Finding(_render(root, link), "<bytecode>", "bytecode", "unresolved",
                                     "a string holding marshalled Python bytecode"))
-    return AuditReport(findings)
+    return findings
 
 
 def suggestions(name, module_objects=None, custom_objects=None, limit=3):

@@ -20,9 +20,10 @@ config key ever causes an import in keras_deser, in safe mode or not.
 """
 
 import contextlib
+import sys
 import threading
 
-from .audit import audit, classify
+from .audit import AuditReport, Finding, _walk, classify
 
 __all__ = ["UnsafeConfigError", "safe_mode", "set_safe_mode", "is_safe_mode", "trusted_objects"]
 
@@ -99,13 +100,85 @@ def safe_mode(trusted=()):
         _notify()
 
 
+#: Audits remembered per thread, to skip re-auditing the nested parts of a
+#: config while the call that audited it as a whole is still running.
+_MAX_REMEMBERED = 16
+
+
+class _Audited:
+    """A config audited as safe by the guard called from ``frame``."""
+
+    __slots__ = ("frame", "module_objects", "custom_objects", "trusted", "containers", "ids")
+
+    def __init__(self, frame, module_objects, custom_objects, trusted, containers):
+        self.frame = frame
+        self.module_objects = module_objects
+        self.custom_objects = custom_objects
+        self.trusted = trusted
+        # The containers themselves are held, so no id below is reused while
+        # this entry lives.
+        self.containers = containers
+        self.ids = {id(container) for container in containers}
+
+
+def _same_trust(first, second):
+    return len(first) == len(second) and all(a is b or a == b for a, b in zip(first, second))
+
+
+def _already_audited(config, module_objects, custom_objects, trusted, caller):
+    """True if ``config`` is part of a config audited as safe by a call still on this stack.
+
+    A nested call (a layer of a model, a passive-serialized value) then costs
+    no second walk: without this, safe mode would walk a config once per
+    nesting level (quadratic in the depth).  Entries of calls that returned
+    are dropped here.
+    """
+    entries = getattr(_LOCAL, "audited", None)
+    if not entries:
+        return False
+    on_stack = set()
+    frame = caller.f_back
+    while frame is not None:
+        on_stack.add(id(frame))
+        frame = frame.f_back
+    live = [entry for entry in entries if id(entry.frame) in on_stack]
+    _LOCAL.audited = live
+    for entry in live:
+        if (
+            id(config) in entry.ids
+            and entry.module_objects is module_objects
+            and entry.custom_objects is custom_objects
+            and _same_trust(entry.trusted, trusted)
+        ):
+            return True
+    return False
+
+
 def guard_config(config, module_objects, custom_objects):
-    """Raise :class:`UnsafeConfigError` if this thread is safe and it is unsafe."""
+    """Raise :class:`UnsafeConfigError` if this thread is safe and it is unsafe.
+
+    The whole config is audited (:func:`keras_deser.audit`) the first time it
+    reaches keras_deser; its nested parts, deserialized while that call runs
+    with the same ``module_objects``/``custom_objects``/trust, are not walked
+    again.  Nested parts reached with other ``module_objects`` (a layer's
+    ``from_config`` loading its activation, say) are audited on their own.
+    """
     if not is_safe_mode():
         return
-    report = audit(config, module_objects, custom_objects, trusted=trusted_objects())
+    trusted = trusted_objects()
+    caller = sys._getframe(1)
+    if _already_audited(config, module_objects, custom_objects, trusted, caller):
+        return
+    containers = []
+    findings = _walk(config, module_objects, custom_objects, trusted, "config", containers)
+    report = AuditReport(findings)
     if report.unsafe:
         raise UnsafeConfigError(report)
+    entries = getattr(_LOCAL, "audited", None)
+    if entries is None:
+        entries = _LOCAL.audited = []
+    entries.append(_Audited(caller, module_objects, custom_objects, trusted, containers))
+    del entries[:-_MAX_REMEMBERED]
 
 
 def guard_name(name, obj):
@@ -114,6 +187,4 @@ def guard_name(name, obj):
         return
     reason = classify(name, obj, trusted_objects())
     if reason:
-        from .audit import AuditReport, Finding
-
         raise UnsafeConfigError(AuditReport([Finding("config", str(name), None, "resolved", reason)]))
