@@ -174,7 +174,7 @@ def resolve(flavour=None):
             flavour=flavour,
             registry=OWN.registry,
             names=OWN.names,
-            store=STORES["global"](OWN.registry, location="keras_deser (own)"),
+            store=_reuse(("global", id(OWN.registry)), lambda: STORES["global"](OWN.registry, location="keras_deser (own)")),
             loading=OWN.loading,
             saving=OWN.saving,
             disabled=OWN.disabled,
@@ -240,7 +240,26 @@ def _live_globals(flavour):
     return vars(_module(flavour.registry_module))
 
 
+_STORES = {}
+
+
+def _reuse(key, make):
+    """One scope store per registry and layout, kept across rebinds.
+
+    A store tracks the scopes active on it; binding again (for example after
+    importing a Keras) must not lose scopes entered before.
+    """
+    store = _STORES.get(key)
+    if store is None:
+        store = _STORES[key] = make()
+    return store
+
+
 def _store(flavour, registry, registry_globals):
+    return _reuse((flavour.name, id(registry)), lambda: _make_store(flavour, registry, registry_globals))
+
+
+def _make_store(flavour, registry, registry_globals):
     cls = STORES[flavour.scope_store]
     if flavour.scope_store == "global":
         return cls(registry, location=f"{flavour.registry_module}:{flavour.registry}")

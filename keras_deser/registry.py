@@ -36,13 +36,18 @@ class CustomObjectScope:
     def __init__(self, *args):
         self.custom_objects = args
         self.backup = None
+        self._entered = []
 
     def __enter__(self):
-        self.backup = _state.store.enter(self.custom_objects)
+        store = _state.store
+        self.backup = store.enter(self.custom_objects)
+        self._entered.append((store, self.backup))
         return self
 
     def __exit__(self, *args, **kwargs):
-        _state.store.exit(self.backup)
+        # Each exit undoes the latest entry of this instance (re-entrant).
+        store, backup = self._entered.pop()
+        store.exit(backup)
 
 
 custom_object_scope = CustomObjectScope

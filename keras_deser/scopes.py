@@ -20,6 +20,10 @@ Every store offers:
 
 ``lookup(name, default)``
     The object visible under ``name`` (scope first, then registry).
+``fast_get``, ``layers`` and ``generation``
+    For the hot path: while ``layers`` is empty, ``fast_get`` answers as
+    ``lookup`` does (for the global store it is the registry's own ``get``),
+    provided ``generation[0]`` did not change around the call.
 ``enter(dicts) -> token`` / ``exit(token)``
     Activate the union of ``dicts`` (later dicts win) and undo it.
 ``merged_items()``
@@ -29,9 +33,23 @@ Every store offers:
     The mapping ``get_custom_objects()`` returns.
 """
 
+import threading
+
 __all__ = ["GlobalDictStore", "ThreadLocalStore", "GlobalStateStore", "STORES"]
 
 _MISSING = object()
+
+
+_THREADS = threading.local()
+
+
+def _thread_marker():
+    """An object unique to the calling thread (idents are reused; this is not)."""
+    try:
+        return _THREADS.marker
+    except AttributeError:
+        marker = _THREADS.marker = object()
+        return marker
 
 
 def _union(dicts):
@@ -47,39 +65,125 @@ def _union(dicts):
 
 
 class GlobalDictStore:
-    """Scopes written into the registry dict itself (Keras <= 2.9)."""
+    """Scopes written into the registry dict itself (Keras <= 2.9).
+
+    As in Keras 2.9 the scope's entries are written into the process-wide
+    registry, so ``get_custom_objects()`` and upstream's own loaders (which
+    read that dict directly) see them.  Unlike Keras 2.9, keras_deser's own
+    lookups see only the calling thread's scope entries: each scoped key
+    keeps a stack of ``(thread, token, value)`` layers and the value it had
+    before the first of them, and on exit the registry gets back the newest
+    remaining layer's value or, with none left, the value from before.
+    """
 
     kind = "global"
 
     def __init__(self, registry, location=None):
         self.registry = registry
-        self.lookup = registry.get
         self.location = location
+        #: key -> ((thread marker, token, value), ...), oldest first; empty
+        #: while no scope is active (the hot path then uses ``fast_get``).
+        self.layers = {}
+        #: Bumped by every scope entry before it writes the registry: a
+        #: ``fast_get`` answer is trusted only if this did not change
+        #: around it (another thread may have entered a scope meanwhile).
+        self.generation = [0]
+        self._base = {}
+        self._lock = threading.Lock()
+        self.fast_get = registry.get
+        layers, base, registry_get, marker = self.layers, self._base, registry.get, _thread_marker
+
+        def lookup(name, default=None):
+            # Layers are tuples, replaced whole, so reading one is atomic.
+            while layers:
+                entries = layers.get(name)
+                if not entries:
+                    break
+                current = registry_get(name, _MISSING)
+                me = marker()
+                own = _MISSING
+                foreign = False
+                for owner, _token, value in reversed(entries):
+                    if owner is me:
+                        if own is _MISSING:
+                            own = value
+                    elif value is current:
+                        foreign = True
+                if not foreign or current is own:
+                    # The registry holds this thread's scope value, or a value
+                    # written into it directly while the scope is active.
+                    return default if current is _MISSING else current
+                if own is not _MISSING:
+                    return own
+                value = base.get(name, _MISSING)
+                if value is not _MISSING:
+                    return value
+                if layers.get(name) is entries:
+                    return default  # no value before the scopes: nothing here
+                # another thread's scope ended meanwhile: look again
+            return registry_get(name, default)
+
+        self.lookup = lookup
 
     def enter(self, dicts):
-        registry = self.registry
         updates = _union(dicts)
-        backup = [(key, registry.get(key, _MISSING)) for key in updates]
-        registry.update(updates)
-        return backup
+        token, me = object(), _thread_marker()
+        with self._lock:
+            # Order matters for lock-free readers: base, then layers, then
+            # the generation, and only then the registry itself.
+            for key, value in updates.items():
+                entries = self.layers.get(key)
+                if entries is None:
+                    self._base[key] = self.registry.get(key, _MISSING)
+                    entries = ()
+                self.layers[key] = entries + ((me, token, value),)
+            self.generation[0] += 1
+            self.registry.update(updates)
+        return token, list(updates)
 
     def exit(self, backup):
-        registry = self.registry
-        for key, old in reversed(backup):
-            if old is _MISSING:
-                registry.pop(key, None)
-            else:
-                registry[key] = old
+        token, keys = backup
+        with self._lock:
+            for key in keys:
+                entries = self.layers.get(key)
+                if not entries:
+                    continue
+                remaining = tuple(entry for entry in entries if entry[1] is not token)
+                if remaining:
+                    self.registry[key] = remaining[-1][2]
+                    self.layers[key] = remaining
+                    continue
+                # Registry first, then the layers, then the base value.
+                old = self._base.get(key, _MISSING)
+                if old is _MISSING:
+                    self.registry.pop(key, None)
+                else:
+                    self.registry[key] = old
+                del self.layers[key]
+                self._base.pop(key, None)
 
     def merged_items(self):
-        return list(self.registry.items())
+        merged = dict(self.registry)
+        for key in list(self.layers):
+            value = self.lookup(key, _MISSING)
+            if value is _MISSING:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        return list(merged.items())
 
     def visible(self):
         return self.registry
 
     def active(self):
-        """The entries scopes have added in this thread (none are tracked)."""
-        return {}
+        """The entries this thread's scopes have made visible."""
+        me = _thread_marker()
+        found = {}
+        for key, entries in list(self.layers.items()):
+            for owner, _token, value in entries:
+                if owner is me:
+                    found[key] = value
+        return found
 
 
 class ThreadLocalStore(GlobalDictStore):
@@ -103,7 +207,8 @@ class ThreadLocalStore(GlobalDictStore):
                 return scoped[name]
             return registry_get(name, default)
 
-        self.lookup = lookup
+        self.lookup = self.fast_get = lookup
+        self.layers, self.generation = {}, [0]
 
     def enter(self, dicts):
         scoped = self.local.__dict__
@@ -171,7 +276,8 @@ class GlobalStateStore(ThreadLocalStore):
         self._current = current
         self._set = lambda value: set_attr(attribute, value)
         self._get_raw = lambda: get_attr(attribute)
-        self.lookup = lookup
+        self.lookup = self.fast_get = lookup
+        self.layers, self.generation = {}, [0]
 
     def enter(self, dicts):
         updates = _union(dicts)

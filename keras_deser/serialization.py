@@ -39,15 +39,18 @@ _LAYER_UNDEFINED_CONFIG_KEY = "layer was saved without config"
 
 
 # References into the bound state that the hot path reads, as plain globals of
-# this module: _state.bind() refreshes them through _refresh().  ``_lookup``
+# this module: every _state.bind() refreshes them through _refresh().  ``_lookup``
 # stays None until the first binding.
-_lookup = _loading = _takes_cache = _isfunction = None
+# ``_fast_get`` answers lookups while ``_layers`` (the store's active scope
+# layers) is empty and ``_generation[0]`` does not move (see scopes.py).
+_lookup = _fast_get = _layers = _generation = _loading = _takes_cache = _isfunction = None
 
 
 def _refresh(state):
-    global _lookup, _loading, _takes_cache, _isfunction
-    _lookup, _loading = state.lookup, state.loading
-    _takes_cache, _isfunction = state.takes_cache, state.isfunction
+    global _lookup, _fast_get, _layers, _generation, _loading, _takes_cache, _isfunction
+    store = state.store
+    _lookup, _fast_get, _layers, _generation = state.lookup, store.fast_get, store.layers, store.generation
+    _loading, _takes_cache, _isfunction = state.loading, state.takes_cache, state.isfunction
 
 
 _state.subscribe(_refresh)
@@ -100,12 +103,15 @@ def _resolve_class(config, module_objects, custom_objects, printable_module_name
     if "class_name" not in config or "config" not in config:
         _improper_format(config)
 
-    lookup = _lookup
-    if lookup is None:
-        _state.bind()
-        lookup = _lookup
+    if _lookup is None:
+        _state.binding  # binds once, under _state's lock
+    generation = _generation[0]
+    lookup = _lookup if _layers else _fast_get
     class_name = config["class_name"]
     cls = lookup(class_name, _MISSING)
+    if _generation[0] != generation:  # a scope was entered meanwhile
+        lookup = _lookup
+        cls = lookup(class_name, _MISSING)
     if cls is _MISSING:
         if custom_objects and class_name in custom_objects:
             cls = custom_objects[class_name]
@@ -128,6 +134,9 @@ def _resolve_class(config, module_objects, custom_objects, printable_module_name
             if key == "name":
                 continue
             function = lookup(item, _MISSING)
+            if _generation[0] != generation:
+                lookup = _lookup
+                function = lookup(item, _MISSING)
             from_custom = False
             if function is _MISSING:
                 from_custom = bool(custom_objects) and item in custom_objects

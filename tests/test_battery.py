@@ -59,6 +59,8 @@ DEVIATIONS = {
         "D1",
         {"after": {"objects": [["bt_late", 1]], "names": []}},
     ),
+    # D7: each exit of a re-entered scope instance undoes its own entry.
+    "scope_instance_reentered": ("D7", {"after_outer": []}),
     # D2: a scope applies its dicts all or nothing.
     "scope_invalid_dict": ("D2", {"after_failed_enter": []}),
     # D4: ``name`` (and values left as they are) are not written back.

@@ -276,3 +276,110 @@ def test_d6_from_config_attribute_read_once():
     DevMeta = Meta("DevMeta", (Layer,), {})
     kd.deserialize_keras_object({"class_name": "DevMeta", "config": {}}, module_objects={"DevMeta": DevMeta})
     assert reads == ["from_config"]  # Keras 2.9: hasattr + getfullargspec + call = 3
+
+
+# D7 ------------------------------------------------------------------------
+
+
+def test_d7_reentered_scope_instance_restores_exactly(registry):
+    scope = kd.CustomObjectScope({"d7_a": 1})
+    with scope:
+        with scope:
+            assert kd.get_registered_object("d7_a") == 1
+        assert kd.get_registered_object("d7_a") == 1
+    assert "d7_a" not in registry
+    assert kd.get_registered_object("d7_a") is None
+
+
+# D8 ------------------------------------------------------------------------
+
+
+def _nested(depth):
+    root = {"class_name": "Layer", "config": {}}
+    node = root
+    for _ in range(depth):
+        child = {"class_name": "Layer", "config": {}, "__passive_serialization__": True}
+        node["config"]["inner"] = child
+        node = child
+    return root
+
+
+def test_d8_deep_nesting_raises_config_too_deep():
+    with pytest.raises(kd.ConfigTooDeepError) as caught:
+        kd.deserialize_keras_object(_nested(10000), module_objects={"Layer": Layer})
+    assert isinstance(caught.value, ValueError)
+    assert not isinstance(caught.value, RecursionError)
+    assert "recursion limit" in str(caught.value)
+
+
+def test_d8_self_referencing_config_raises_config_too_deep():
+    config = {"class_name": "Layer", "config": {}, "__passive_serialization__": True}
+    config["config"]["me"] = config
+    with pytest.raises(kd.ConfigTooDeepError):
+        kd.deserialize_keras_object({"class_name": "Layer", "config": {"x": config}}, module_objects={"Layer": Layer})
+
+
+def test_d8_shallow_nesting_still_works():
+    obj = kd.deserialize_keras_object(_nested(50), module_objects={"Layer": Layer})
+    depth = 0
+    while "inner" in obj.config:
+        obj, depth = obj.config["inner"], depth + 1
+    assert depth == 50
+
+
+# D9 ------------------------------------------------------------------------
+
+
+def test_d9_another_threads_scope_is_in_the_registry_but_not_in_our_lookups(registry):
+    entered, release, seen = threading.Event(), threading.Event(), {}
+
+    def other():
+        with kd.CustomObjectScope({"d9_key": "theirs"}):
+            entered.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        assert entered.wait(10)
+        seen["registry"] = registry.get("d9_key")
+        seen["lookup"] = kd.get_registered_object("d9_key")
+        with kd.CustomObjectScope({"d9_key": "mine"}):
+            seen["own"] = kd.get_registered_object("d9_key")
+    finally:
+        release.set()
+        thread.join()
+    assert seen == {"registry": "theirs", "lookup": None, "own": "mine"}
+    assert "d9_key" not in registry
+
+
+def test_d9_custom_objects_of_concurrent_loads_stay_apart(registry):
+    class Probe:
+        def __init__(self, seen=None):
+            self.seen = seen
+
+        @classmethod
+        def from_config(cls, config):
+            return cls(kd.get_registered_object("d9_marker"))
+
+    barrier, results = threading.Barrier(4), {}
+
+    def load(index):
+        barrier.wait()
+        found = []
+        for _ in range(300):
+            obj = kd.deserialize_keras_object(
+                {"class_name": "Probe", "config": {}}, module_objects={"Probe": Probe},
+                custom_objects={"d9_marker": index},
+            )
+            found.append(obj.seen)
+        results[index] = found
+
+    threads = [threading.Thread(target=load, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index, found in results.items():
+        assert set(found) == {index}
+    assert "d9_marker" not in registry

@@ -346,7 +346,9 @@ def test_scope_thread_visibility_matches_upstream():
         ours = _seen_in_other_thread(name)
     expected = cls if keras_deser.upstream_info()["scopes"]["kind"] == "global" else None
     assert upstream_shared == {"keras_deser": expected, "upstream": expected}
-    assert ours == upstream_shared
+    # keras_deser's own scopes: in the registry for upstream's code (<= 2.9),
+    # but not in keras_deser's lookups from another thread (deviation D9).
+    assert ours == {"keras_deser": None, "upstream": expected}
 
 
 # --- get_custom_objects() contract ------------------------------------------
