@@ -88,6 +88,8 @@ class GlobalDictStore:
         #: ``fast_get`` answer is trusted only if this did not change
         #: around it (another thread may have entered a scope meanwhile).
         self.generation = [0]
+        #: Called after each bump (hot paths keep a copy in a plain global).
+        self.on_bump = []
         self._base = {}
         self._lock = threading.Lock()
         self.fast_get = registry.get
@@ -138,6 +140,8 @@ class GlobalDictStore:
                     entries = ()
                 self.layers[key] = entries + ((me, token, value),)
             self.generation[0] += 1
+            for callback in self.on_bump:
+                callback()
             self.registry.update(updates)
         return token, list(updates)
 
@@ -208,7 +212,7 @@ class ThreadLocalStore(GlobalDictStore):
             return registry_get(name, default)
 
         self.lookup = self.fast_get = lookup
-        self.layers, self.generation = {}, [0]
+        self.layers, self.generation, self.on_bump = {}, [0], []
 
     def enter(self, dicts):
         scoped = self.local.__dict__
@@ -277,7 +281,7 @@ class GlobalStateStore(ThreadLocalStore):
         self._set = lambda value: set_attr(attribute, value)
         self._get_raw = lambda: get_attr(attribute)
         self.lookup = self.fast_get = lookup
-        self.layers, self.generation = {}, [0]
+        self.layers, self.generation, self.on_bump = {}, [0], []
 
     def enter(self, dicts):
         updates = _union(dicts)

@@ -42,14 +42,23 @@ _LAYER_UNDEFINED_CONFIG_KEY = "layer was saved without config"
 # this module: every _state.bind() refreshes them through _refresh().  ``_lookup``
 # stays None until the first binding.
 # ``_fast_get`` answers lookups while ``_layers`` (the store's active scope
-# layers) is empty and ``_generation[0]`` does not move (see scopes.py).
-_lookup = _fast_get = _layers = _generation = _loading = _takes_cache = _isfunction = None
+# layers) is empty and ``_generation`` (bumped by every scope entry, before it
+# writes the registry) does not move around the call (see scopes.py).
+_lookup = _fast_get = _layers = _loading = _takes_cache = _isfunction = None
+_generation = 0
+
+
+def _bump():
+    global _generation
+    _generation += 1
 
 
 def _refresh(state):
-    global _lookup, _fast_get, _layers, _generation, _loading, _takes_cache, _isfunction
+    global _lookup, _fast_get, _layers, _loading, _takes_cache, _isfunction
     store = state.store
-    _lookup, _fast_get, _layers, _generation = state.lookup, store.fast_get, store.layers, store.generation
+    if _bump not in store.on_bump:
+        store.on_bump.append(_bump)
+    _lookup, _fast_get, _layers = state.lookup, store.fast_get, store.layers
     _loading, _takes_cache, _isfunction = state.loading, state.takes_cache, state.isfunction
 
 
@@ -89,78 +98,13 @@ def _raise_unknown(printable_module_name, name, module_objects, custom_objects):
     raise error
 
 
-def _resolve_class(config, module_objects, custom_objects, printable_module_name):
-    """The class a ``{'class_name', 'config'}`` dict names, and its config.
+class _ResolveOnly(str):
+    """A printable name marking a call from class_and_config_for_serialized_keras_object.
 
-    ``config`` must be a dict (callers check).
-    Resolves ``class_name`` through the registry, then ``custom_objects``,
-    then ``module_objects``, and prepares the inner config in place:
-    passive-serialized entries are deserialized and strings naming a function
-    in the registry or ``custom_objects`` become that function (``name`` is
-    never touched).  A list config (Keras 2.0.6 ``Sequential``) is returned
-    as it is.
+    It is the caller's printable name itself (a ``str``, so messages are
+    unchanged); the dict path returns ``(cls, cls_config)`` when it sees one,
+    before building anything, so both functions share one implementation.
     """
-    if "class_name" not in config or "config" not in config:
-        _improper_format(config)
-
-    if _lookup is None:
-        _state.binding  # binds once, under _state's lock
-    generation = _generation[0]
-    lookup = _lookup if _layers else _fast_get
-    class_name = config["class_name"]
-    cls = lookup(class_name, _MISSING)
-    if _generation[0] != generation:  # a scope was entered meanwhile
-        lookup = _lookup
-        cls = lookup(class_name, _MISSING)
-    if cls is _MISSING:
-        if custom_objects and class_name in custom_objects:
-            cls = custom_objects[class_name]
-        elif module_objects and class_name in module_objects:
-            cls = module_objects[class_name]
-        else:
-            cls = None
-    if cls is None:
-        _raise_unknown(printable_module_name, class_name, module_objects, custom_objects)
-
-    cls_config = config["config"]
-    if isinstance(cls_config, list):
-        return cls, cls_config
-
-    pending = None
-    for key, item in cls_config.items():
-        if type(item) in _INERT:
-            continue
-        if isinstance(item, str):
-            if key == "name":
-                continue
-            function = lookup(item, _MISSING)
-            if _generation[0] != generation:
-                lookup = _lookup
-                function = lookup(item, _MISSING)
-            from_custom = False
-            if function is _MISSING:
-                from_custom = bool(custom_objects) and item in custom_objects
-                function = custom_objects[item] if from_custom else None
-            if function is not None and _isfunction(function):
-                if from_custom:
-                    # Keras 2.9 looks the name up a second time to fetch it.
-                    function = custom_objects[item] if custom_objects and item in custom_objects else None
-                if pending is None:
-                    pending = {}
-                pending[key] = function
-        elif isinstance(item, dict) and "__passive_serialization__" in item and key != "name":
-            if pending is None:
-                pending = {}
-            pending[key] = deserialize_keras_object(
-                item,
-                module_objects=module_objects,
-                custom_objects=custom_objects,
-                printable_module_name="config_item",
-            )
-    if pending is not None:
-        for key, item in pending.items():
-            cls_config[key] = item
-    return cls, cls_config
 
 
 def class_and_config_for_serialized_keras_object(
@@ -176,15 +120,7 @@ def class_and_config_for_serialized_keras_object(
     """
     if not isinstance(config, dict):
         _improper_format(config)
-    try:
-        if _guard is not None:
-            _guard(config, module_objects, custom_objects)
-        return _resolve_class(config, module_objects, custom_objects, printable_module_name)
-    except RecursionError:
-        raise errors.too_deep() from None
-    except Exception as error:
-        errors.annotate(error, config)
-        raise
+    return deserialize_keras_object(config, module_objects, custom_objects, _ResolveOnly(printable_module_name))
 
 
 def deserialize_keras_object(
@@ -222,7 +158,64 @@ def deserialize_keras_object(
         try:
             if _guard is not None:
                 _guard(identifier, module_objects, custom_objects)
-            cls, cls_config = _resolve_class(identifier, module_objects, custom_objects, printable_module_name)
+            if "class_name" not in identifier or "config" not in identifier:
+                _improper_format(identifier)
+
+            if _lookup is None:
+                _state.binding  # binds once, under _state's lock
+            generation = _generation
+            lookup = _lookup if _layers else _fast_get
+            class_name = identifier["class_name"]
+            cls = lookup(class_name, _MISSING)
+            if _generation != generation:  # a scope was entered meanwhile
+                lookup = _lookup
+                cls = lookup(class_name, _MISSING)
+            if cls is _MISSING:
+                if custom_objects and class_name in custom_objects:
+                    cls = custom_objects[class_name]
+                elif module_objects and class_name in module_objects:
+                    cls = module_objects[class_name]
+                else:
+                    cls = None
+            if cls is None:
+                _raise_unknown(printable_module_name, class_name, module_objects, custom_objects)
+
+            cls_config = identifier["config"]
+            # A list config (Keras 2.0.6 Sequential) is passed on as it is.
+            pending = None
+            for key, item in () if isinstance(cls_config, list) else cls_config.items():
+                if key == "name" or type(item) in _INERT:
+                    continue
+                if isinstance(item, str):
+                    function = lookup(item, _MISSING)
+                    if _generation != generation:
+                        lookup = _lookup
+                        function = lookup(item, _MISSING)
+                    from_custom = False
+                    if function is _MISSING:
+                        from_custom = bool(custom_objects) and item in custom_objects
+                        function = custom_objects[item] if from_custom else None
+                    if function is not None and _isfunction(function):
+                        if from_custom:
+                            # Keras 2.9 looks the name up a second time to fetch it.
+                            function = custom_objects[item] if custom_objects and item in custom_objects else None
+                        if pending is None:
+                            pending = {}
+                        pending[key] = function
+                elif isinstance(item, dict) and "__passive_serialization__" in item:
+                    if pending is None:
+                        pending = {}
+                    pending[key] = deserialize_keras_object(
+                        item,
+                        module_objects=module_objects,
+                        custom_objects=custom_objects,
+                        printable_module_name="config_item",
+                    )
+            if pending is not None:
+                for key, item in pending.items():
+                    cls_config[key] = item
+            if printable_module_name.__class__ is _ResolveOnly:
+                return cls, cls_config
 
             # Keras 2.9 reads the id and asks the active loading scope, if any.
             loading = _loading.__dict__
