@@ -159,18 +159,42 @@ def path_text(root, parts):
     return root + "".join(f"[{short_repr(part)}]" for part in parts)
 
 
-def _unlink(link):
-    """The keys of a linked path ``(parent, key)``, outermost first."""
-    parts = []
-    while link is not None:
-        link, key = link
-        parts.append(key)
-    parts.reverse()
-    return parts
+# Key paths are built as links ``(parent, key, depth, head)``: ``head`` holds
+# the first _HEAD_PARTS keys, so a path renders in O(MAX_PATH_PARTS) however
+# deep the config is (an audit of n nested levels stays linear).
+
+
+def _link(parent, key):
+    if parent is None:
+        return (None, key, 1, (key,))
+    depth = parent[2] + 1
+    head = parent[3] + (key,) if depth <= _HEAD_PARTS else parent[3]
+    return (parent, key, depth, head)
 
 
 def _render(root, link, *more):
-    return path_text(root, _unlink(link) + list(more))
+    depth = link[2] if link is not None else 0
+    total = depth + len(more)
+    if total <= MAX_PATH_PARTS:
+        parts = []
+        while link is not None:
+            parts.append(link[1])
+            link = link[0]
+        parts.reverse()
+        return path_text(root, parts + list(more))
+    tail_size = MAX_PATH_PARTS - _HEAD_PARTS
+    tail = list(more)
+    while link is not None and len(tail) < tail_size:
+        tail.insert(0, link[1])
+        link = link[0]
+    head = list(link[3]) if link is not None else []
+    elided = total - len(head) - len(tail)
+    return (
+        root
+        + "".join(f"[{short_repr(part)}]" for part in head)
+        + f"...<{elided} keys>..."
+        + "".join(f"[{short_repr(part)}]" for part in tail)
+    )
 
 
 def _looks_like_bytecode(value):
@@ -386,19 +410,19 @@ def _walk(config, module_objects, custom_objects, trusted, root, containers):
                                                     "unresolved", reason))
                     for key, item in list(inner.items()):
                         if key != "name" and isinstance(item, str):
-                            _inner_string(item, (link, "config"), key)
+                            _inner_string(item, _link(link, "config"), key)
             if node.get("function_type") == "lambda" or node.get("output_shape_type") == "lambda":
                 if not _is_trusted("Lambda", _MISSING, trusted):
                     findings.append(Finding(_render(root, link), "lambda", "bytecode", "unresolved",
                                             "carries Python bytecode (function_type 'lambda')"))
             for key, value in reversed(children):
                 if isinstance(value, (dict, list, tuple)) or (isinstance(value, str) and len(value) >= 24):
-                    stack.append((value, (link, key)))
+                    stack.append((value, _link(link, key)))
         elif isinstance(node, (list, tuple)):
             for index in range(len(node) - 1, -1, -1):
                 value = node[index]
                 if isinstance(value, (dict, list, tuple)) or (isinstance(value, str) and len(value) >= 24):
-                    stack.append((value, (link, index)))
+                    stack.append((value, _link(link, index)))
         elif _looks_like_bytecode(node) and not _is_trusted("Lambda", _MISSING, trusted):
             findings.append(Finding(_render(root, link), "<bytecode>", "bytecode", "unresolved",
                                     "a string holding marshalled Python bytecode"))
