@@ -17,6 +17,8 @@ import sys
 import threading
 import warnings
 
+from .import_hooks import PostImportHook
+
 __all__ = ["activate", "ENV_VAR", "WATCHED"]
 
 ENV_VAR = "KERAS_DESER_INSTALL"
@@ -39,19 +41,14 @@ def activate(mode=None):
         if any(name in sys.modules for name in WATCHED):
             _install(mode)
             return
-        hook = _WatchImports(mode)
-        _STATE["hook"] = hook
-        sys.meta_path.insert(0, hook)
+        _STATE["hook"] = _watch(mode).install()
 
 
 def _install(mode):
     _STATE["done"] = True
     hook = _STATE["hook"]
     if hook is not None:
-        try:
-            sys.meta_path.remove(hook)
-        except ValueError:
-            pass
+        hook.remove()
         _STATE["hook"] = None
     try:
         import keras_deser
@@ -61,46 +58,24 @@ def _install(mode):
         warnings.warn(f"{ENV_VAR}: keras_deser could not install: {error}", RuntimeWarning, stacklevel=2)
 
 
-class _WatchImports:
-    """``sys.meta_path`` entry: runs the install after the outermost watched
-    package finishes importing (TensorFlow imports Keras from inside its own
-    ``__init__``; installing then would see a half-built ``tf``)."""
+def _watch(mode):
+    """The hook: count nested watched imports, install after the outermost.
 
-    def __init__(self, mode):
-        self.mode = mode
+    TensorFlow imports Keras from inside its own ``__init__``; installing
+    then would see a half-built ``tf``.
+    """
 
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname not in WATCHED or _STATE["done"]:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _AfterLoad(spec.loader, self.mode)
-                return spec
-        return None
+    def wants(fullname):
+        return fullname in WATCHED and not _STATE["done"]
 
-
-class _AfterLoad:
-    def __init__(self, loader, mode):
-        self._loader = loader
-        self._mode = mode
-
-    def __getattr__(self, name):
-        return getattr(self._loader, name)
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module):
+    def before(_name):
         _STATE["depth"] += 1
-        try:
-            self._loader.exec_module(module)
-        finally:
-            _STATE["depth"] -= 1
-        if _STATE["depth"] == 0 and not _STATE["done"]:
+
+    def after(_module, loaded):
+        _STATE["depth"] -= 1
+        if loaded and _STATE["depth"] == 0 and not _STATE["done"]:
             with _LOCK:
                 if not _STATE["done"]:
-                    _install(self._mode)
+                    _install(mode)
+
+    return PostImportHook(after, wants=wants, before=before)

@@ -28,6 +28,7 @@ import types
 
 from . import _state
 from .binding import UnknownUpstreamError
+from .import_hooks import PostImportHook
 from .patching import PatchSet
 from .safety import set_safe_mode
 from .serialization import class_and_config_for_serialized_keras_object, deserialize_keras_object
@@ -196,8 +197,7 @@ def install(force=False, safe_mode=None, trusted=()):
             for module in _module_holders(original):
                 _patch_module(module, originals)
         if _INSTALLED.hook is None:
-            _INSTALLED.hook = _PostImportPatcher()
-            sys.meta_path.insert(0, _INSTALLED.hook)
+            _INSTALLED.hook = PostImportHook(_patch_late_import).install()
         return installed_sites()
 
 
@@ -209,10 +209,8 @@ def uninstall():
     :class:`keras_deser.patching.RepatchedWarning`.
     """
     with _LOCK:
-        hook = _INSTALLED.hook
-        if hook is not None:
-            with contextlib.suppress(ValueError):
-                sys.meta_path.remove(hook)
+        if _INSTALLED.hook is not None:
+            _INSTALLED.hook.remove()
             _INSTALLED.hook = None
         restored, _left = _PATCHES.revert()
         _INSTALLED.originals = {}
@@ -235,37 +233,9 @@ def patched(force=False, safe_mode=None, trusted=()):
             uninstall()
 
 
-class _PostImportPatcher:
-    """A ``sys.meta_path`` entry that patches modules as they finish loading."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if not _INSTALLED.originals:
-            return None
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(fullname, path, target)
-            if spec is not None:
-                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _PatchingLoader(spec.loader)
-                return spec
-        return None
-
-
-class _PatchingLoader:
-    """Wraps a loader: run the module, then patch what it bound."""
-
-    def __init__(self, loader):
-        self._loader = loader
-
-    def __getattr__(self, name):
-        return getattr(self._loader, name)
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module):
-        self._loader.exec_module(module)
+def _patch_late_import(module, loaded):
+    """Patch what a module imported after ``install()`` bound."""
+    if loaded:
         with _LOCK:
             if _INSTALLED.originals:
                 _patch_module(module, _INSTALLED.originals)
