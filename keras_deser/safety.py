@@ -101,22 +101,21 @@ def safe_mode(trusted=()):
 
 
 #: Audits remembered per thread, to skip re-auditing the nested parts of a
-#: config while the call that audited it as a whole is still running.
-_MAX_REMEMBERED = 16
+#: config while the top-level call that audited it as a whole still runs.
+_MAX_REMEMBERED = 64
 
 
 class _Audited:
-    """A config audited as safe by the guard called from ``frame``."""
+    """A config audited as safe, with everything the audit walked."""
 
-    __slots__ = ("frame", "module_objects", "custom_objects", "trusted", "containers", "ids")
+    __slots__ = ("module_objects", "custom_objects", "trusted", "containers", "ids")
 
-    def __init__(self, frame, module_objects, custom_objects, trusted, containers):
-        self.frame = frame
+    def __init__(self, module_objects, custom_objects, trusted, containers):
         self.module_objects = module_objects
         self.custom_objects = custom_objects
         self.trusted = trusted
         # The containers themselves are held, so no id below is reused while
-        # this entry lives.
+        # this entry lives (until the next top-level call of this thread).
         self.containers = containers
         self.ids = {id(container) for container in containers}
 
@@ -125,59 +124,60 @@ def _same_trust(first, second):
     return len(first) == len(second) and all(a is b or a == b for a, b in zip(first, second))
 
 
-def _already_audited(config, module_objects, custom_objects, trusted, caller):
-    """True if ``config`` is part of a config audited as safe by a call still on this stack.
+def _deserializer_codes():
+    module = sys.modules.get(__package__ + ".serialization")
+    function = getattr(module, "deserialize_keras_object", None)
+    code = getattr(function, "__code__", None)
+    return (code,) if code is not None else ()
 
-    A nested call (a layer of a model, a passive-serialized value) then costs
-    no second walk: without this, safe mode would walk a config once per
-    nesting level (quadratic in the depth).  Entries of calls that returned
-    are dropped here.
-    """
-    entries = getattr(_LOCAL, "audited", None)
-    if not entries:
-        return False
-    on_stack = set()
+
+def _is_nested(caller):
+    """True when a keras_deser deserialization call is running above ``caller``."""
+    codes = _deserializer_codes()
     frame = caller.f_back
     while frame is not None:
-        on_stack.add(id(frame))
-        frame = frame.f_back
-    live = [entry for entry in entries if id(entry.frame) in on_stack]
-    _LOCAL.audited = live
-    for entry in live:
-        if (
-            id(config) in entry.ids
-            and entry.module_objects is module_objects
-            and entry.custom_objects is custom_objects
-            and _same_trust(entry.trusted, trusted)
-        ):
+        if frame.f_code in codes:
             return True
+        frame = frame.f_back
     return False
 
 
 def guard_config(config, module_objects, custom_objects):
     """Raise :class:`UnsafeConfigError` if this thread is safe and it is unsafe.
 
-    The whole config is audited (:func:`keras_deser.audit`) the first time it
-    reaches keras_deser; its nested parts, deserialized while that call runs
-    with the same ``module_objects``/``custom_objects``/trust, are not walked
-    again.  Nested parts reached with other ``module_objects`` (a layer's
-    ``from_config`` loading its activation, say) are audited on their own.
+    A top-level call (no keras_deser deserialization running above it in
+    this thread) audits the whole config (:func:`keras_deser.audit`) and
+    forgets earlier audits; nested calls reached while it runs (a layer of a
+    model, a passive-serialized value) skip the walk when an audit of this
+    call already covered that very dict with the same ``module_objects``,
+    ``custom_objects`` and trust, so safe mode stays linear in the size of
+    a config however deep it is.  Nested parts reached with other
+    ``module_objects`` (a layer's ``from_config`` loading its activation,
+    say) are audited on their own.
     """
     if not is_safe_mode():
         return
     trusted = trusted_objects()
     caller = sys._getframe(1)
-    if _already_audited(config, module_objects, custom_objects, trusted, caller):
-        return
-    containers = []
-    findings = _walk(config, module_objects, custom_objects, trusted, "config", containers)
-    report = AuditReport(findings)
-    if report.unsafe:
-        raise UnsafeConfigError(report)
     entries = getattr(_LOCAL, "audited", None)
     if entries is None:
         entries = _LOCAL.audited = []
-    entries.append(_Audited(caller, module_objects, custom_objects, trusted, containers))
+    if not _is_nested(caller):
+        del entries[:]
+    else:
+        for entry in entries:
+            if (
+                id(config) in entry.ids
+                and entry.module_objects is module_objects
+                and entry.custom_objects is custom_objects
+                and _same_trust(entry.trusted, trusted)
+            ):
+                return
+    containers = []
+    report = AuditReport(_walk(config, module_objects, custom_objects, trusted, "config", containers))
+    if report.unsafe:
+        raise UnsafeConfigError(report)
+    entries.append(_Audited(module_objects, custom_objects, trusted, containers))
     del entries[:-_MAX_REMEMBERED]
 
 

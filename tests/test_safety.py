@@ -579,3 +579,72 @@ def test_no_code_change_switch_turns_safe_mode_on(tmp_path, canary):
     assert "refused True" in out.stdout, out.stdout + out.stderr[-3000:]
     assert "marshal 0" in out.stdout, out.stdout
     assert not os.path.exists(canary)
+
+
+@needs_upstream
+def test_ordinary_real_model_loads_in_safe_mode(tmp_path, uninstall_after):
+    """No false alarms: layers, initializers, regularizers, activations by name and a
+    TF op layer (where this Keras records one) load from HDF5 in safe mode."""
+    keras = _keras()
+    inputs = keras.Input(shape=(4,))
+    hidden = keras.layers.Dense(3, activation="relu", kernel_initializer="he_normal",
+                                kernel_regularizer=keras.regularizers.l2(0.01), name="dense")(inputs)
+    hidden = keras.layers.Dropout(0.1)(hidden)
+    if UPSTREAM == "tensorflow":
+        import tensorflow as tf
+
+        try:
+            hidden = tf.math.add(hidden, 1.0)  # a TFOpLambda layer on TF 2.4+
+        except Exception:  # noqa: BLE001 - TF 1.15 graph mode: no op layer
+            pass
+    outputs = keras.layers.Dense(2, activation="softmax", name="out")(hidden)
+    model = keras.Model(inputs, outputs)
+    path = str(tmp_path / "ok.h5")
+    model.save(path)
+    keras_deser.install(safe_mode=True)
+    loaded = keras.models.load_model(path)
+    assert [layer.__class__.__name__ for layer in loaded.layers] == [layer.__class__.__name__ for layer in model.layers]
+    report = keras_deser.audit(json.loads(model.to_json()))
+    assert report.unsafe == [], str(report)
+
+
+def test_nested_parts_are_not_walked_again(monkeypatch):
+    """Safe mode walks a config once per top-level call, not once per nesting level."""
+    walks = []
+    real = safety._walk
+
+    def counting(config, *args):
+        walks.append(config)
+        return real(config, *args)
+
+    monkeypatch.setattr(safety, "_walk", counting)
+    config = current = {"class_name": "Point", "config": {}}
+    for _ in range(100):
+        nested = {"class_name": "Point", "config": {}, "__passive_serialization__": True}
+        current["config"]["x"] = nested
+        current = nested
+    with keras_deser.safe_mode():
+        deserialize_keras_object(config, module_objects={"Point": Point})
+        assert len(walks) == 1
+        deserialize_keras_object(config, module_objects={"Point": Point})
+        assert len(walks) == 2  # a new top-level call audits again
+
+
+def test_mutated_config_reloaded_from_another_call_site_is_audited(canary):
+    config = {"class_name": "Innocent", "config": {"name": "x", "inner": {"k": {}}}}
+    module_objects = {"Innocent": malicious.Innocent}
+
+    def first():
+        deserialize_keras_object(config, module_objects=module_objects)
+
+    def second(depth=5):
+        if depth:
+            return second(depth - 1)
+        return deserialize_keras_object(config, module_objects=module_objects)
+
+    with keras_deser.safe_mode():
+        first()
+        config["config"]["inner"]["k"]["payload"] = malicious.lambda_code(canary)
+        with pytest.raises(UnsafeConfigError):
+            second()
+    assert not os.path.exists(canary)
