@@ -41,6 +41,17 @@ DANGEROUS_NAMES = frozenset(
     )
 )
 
+#: Dangerous names that are no ordinary config value: an inner-config string
+#: equal to one is reported unsafe even where nothing resolves it yet.
+UNMISTAKABLE_NAMES = frozenset(
+    (
+        "get_file", "load_model", "load_weights", "model_from_json", "model_from_yaml", "model_from_config",
+        "save_model", "save_weights", "enable_unsafe_deserialization", "func_load", "exec", "eval",
+        "__import__", "import_module", "system", "popen", "Popen", "check_output", "check_call", "execv",
+        "execve", "urlopen", "urlretrieve", "rmtree", "write_file",
+    )
+)
+
 #: Modules whose objects are never built from a config in safe mode.
 DANGEROUS_MODULES = frozenset(
     (
@@ -364,7 +375,7 @@ def _walk(config, module_objects, custom_objects, trusted, root, containers):
         findings.append(Finding(path, display_name(name), kind, source, unsafe))
         return obj
 
-    def _inner_string(item, link, key):
+    def _inner_string(item, link, key, function_name=False):
         # Keras 2.9 turns an inner string into the function the registry or
         # custom_objects holds under it; nested loaders may look it up in their
         # module_objects, so a dangerous object found there is reported too.
@@ -376,8 +387,14 @@ def _walk(config, module_objects, custom_objects, trusted, root, containers):
         obj, source = _resolve(item, module_objects, None, builtins, False)
         if obj is not _MISSING and callable(obj):
             unsafe = classify(item, obj, trusted)
-            if unsafe:
+            if unsafe or function_name:
                 findings.append(Finding(_render(root, link, key), item, _kind(obj), source, unsafe))
+        elif function_name or (item in UNMISTAKABLE_NAMES and not _is_trusted(item, _MISSING, trusted)):
+            # a function a nested loader resolves by name later (Lambda's
+            # function_type 'function'), or a name that can only mean danger
+            unsafe = None if function_name and item not in DANGEROUS_NAMES else classify(item, _MISSING, trusted)
+            findings.append(Finding(_render(root, link, key), item, "function" if function_name else None,
+                                    "unresolved", unsafe))
 
     if isinstance(config, str):
         resolve_name(config, None, None, True)
@@ -408,9 +425,14 @@ def _walk(config, module_objects, custom_objects, trusted, root, containers):
                             findings.append(Finding(_render(root, link, "config", "function"),
                                                     display_name(inner.get("function")), "function",
                                                     "unresolved", reason))
+                    named = ()
+                    if inner.get("function_type") == "function":
+                        named += ("function",)
+                    if inner.get("output_shape_type") == "function":
+                        named += ("output_shape",)
                     for key, item in list(inner.items()):
                         if key != "name" and isinstance(item, str):
-                            _inner_string(item, _link(link, "config"), key)
+                            _inner_string(item, _link(link, "config"), key, key in named)
             if node.get("function_type") == "lambda" or node.get("output_shape_type") == "lambda":
                 if not _is_trusted("Lambda", _MISSING, trusted):
                     findings.append(Finding(_render(root, link), "lambda", "bytecode", "unresolved",

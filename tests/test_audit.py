@@ -280,3 +280,21 @@ def test_real_model_config(tmp_path):
     dense = next(f for f in report.findings if f.name == "Dense")
     assert dense.resolves_from in ("keras", "registry") and dense.kind == "class"
     assert not any(f.name in ("Dense", "InputLayer") and f.unsafe for f in report.findings)
+
+
+def test_lambda_function_names_are_named_even_unresolved():
+    config = {"class_name": "Lambda", "config": {"name": "l", "function": "my_fn", "function_type": "function",
+                                                 "output_shape": "shape_fn", "output_shape_type": "function",
+                                                 "module": "__main__"}}
+    found = _by_path(audit(config))
+    assert (found["config['config']['function']"].name, found["config['config']['function']"].kind) == ("my_fn", "function")
+    assert found["config['config']['output_shape']"].name == "shape_fn"
+    assert found["config['class_name']"].unsafe
+
+
+def test_unmistakably_dangerous_inner_strings_are_unsafe_ordinary_values_are_not():
+    config = {"class_name": "FromModule", "config": {"name": "load_model", "activation": "get_file",
+                                                     "padding": "same", "mode": "open", "dtype": "float32"}}
+    report = audit(config, module_objects=MODULE_OBJECTS)
+    assert [(f.path, f.name) for f in report.unsafe] == [("config['config']['activation']", "get_file")]
+    assert audit(config, module_objects=MODULE_OBJECTS, trusted=["get_file"]).unsafe == []

@@ -283,6 +283,19 @@ def _case_dangerous_inner_string(canary):
     return config, {"Innocent": Innocent}, {"load_model": _fake("load_model")}
 
 
+def _case_unresolved_dangerous_string(canary):
+    # nothing resolves 'get_file' here; a nested loader with other module_objects might
+    config = {"class_name": "Innocent", "config": {"name": "x", "loader": "get_file", "path": canary}}
+    return config, {"Innocent": Innocent}, None
+
+
+def _case_lambda_named_function(canary):
+    # Keras 2.9's Lambda resolves function_type 'function' by name in the 'module' it names
+    config = {"class_name": "Lambda", "config": {"name": "l", "function": "write_canary", "function_type": "function",
+                                                 "module": "os", "arguments": {"path": canary}}}
+    return config, {"Lambda": FakeLambda}, None
+
+
 def _case_tf_op(canary):
     TFOpLambda.OPS = {"io.write_file": write_canary}
     config = {"class_name": "TFOpLambda", "config": {"name": "tf.io.write_file", "function": "io.write_file",
@@ -337,6 +350,9 @@ def cases():
         Case("model_from_json", _dangerous("model_from_json", "path"), ("model_from_json",)),
         Case("dangerous_name_as_inner_string", _case_dangerous_inner_string, ("Innocent", "load_model")),
         Case("tf_op_layer_write_file", _case_tf_op, ("TFOpLambda", "io.write_file")),
+        Case("dangerous_name_unresolved_inner_string", _case_unresolved_dangerous_string, ("Innocent", "get_file"),
+             runs_unsafe=False),
+        Case("lambda_function_by_name", _case_lambda_named_function, ("Lambda", "write_canary"), runs_unsafe=False),
         Case("string_get_file", _string("get_file"), ("get_file",), runs_unsafe=False, via="string"),
         Case("string_load_model", _string("load_model"), ("load_model",), runs_unsafe=False, via="string"),
         Case("string_os_system", _string("system"), ("system",), runs_unsafe=False, via="string"),
