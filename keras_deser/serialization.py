@@ -119,7 +119,10 @@ def class_and_config_for_serialized_keras_object(
     :func:`deserialize_keras_object`).  (Keras 2.9.0.)
     """
     if not isinstance(config, dict):
-        _improper_format(config)
+        try:
+            _improper_format(config)
+        except RecursionError:
+            raise errors.too_deep() from None
     return deserialize_keras_object(config, module_objects, custom_objects, _ResolveOnly(printable_module_name))
 
 
@@ -285,7 +288,11 @@ def deserialize_keras_object(
                         errors.annotate(error, identifier)
                         raise
         if _guard_name is not None:
-            _guard_name(identifier, obj)
+            try:
+                _guard_name(identifier, obj)
+            except ValueError as error:
+                errors.annotate(error, identifier)
+                raise
         if _state.isclass(obj):
             return obj()
         return obj
@@ -293,10 +300,11 @@ def deserialize_keras_object(
     if _state.isfunction(identifier):
         return identifier
     try:
-        message = f"Could not interpret serialized {printable_module_name}: {identifier}"
+        error = ValueError(f"Could not interpret serialized {printable_module_name}: {identifier}")
     except RecursionError:
         raise errors.too_deep() from None
-    raise ValueError(message)
+    errors.annotate(error, identifier)
+    raise error
 
 
 def _upstream(attribute, default):
