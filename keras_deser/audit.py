@@ -288,8 +288,45 @@ def _keras_builtins():
             for key, value in vars(module).items():
                 if not key.startswith("_") and (callable(value)):
                     objects.setdefault(key, value)
+    # Model classes the loaders know but the public modules do not export
+    # (``Functional`` behind ``Model``), found as the Keras subclasses of the
+    # public classes.
+    for value in list(objects.values()):
+        if isinstance(value, type) and value.__name__ in ("Model", "Layer"):
+            _add_keras_subclasses(value, objects)
     _BUILTINS_CACHE[binding.flavour.name] = objects
     return objects
+
+
+def _add_keras_subclasses(cls, objects):
+    package = (getattr(cls, "__module__", "") or "").split(".")[0]
+    stack = [cls]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if (getattr(sub, "__module__", "") or "").split(".")[0] == package:
+                if sub.__name__ not in objects and not sub.__name__.startswith("_"):
+                    objects[sub.__name__] = sub
+                stack.append(sub)
+
+
+#: Packages whose submodules Keras's own loaders import by name as a matter
+#: of course (new-format configs carry ``'module': 'keras.layers'`` and so on).
+KERAS_PACKAGES = frozenset(("keras", "tf_keras", "tensorflow"))
+
+
+def import_reason(module_name):
+    """Why a ``module`` key naming ``module_name`` is unsafe, or ``None``.
+
+    Keras 3-style loaders (TF 2.13+, tf_keras, Keras 3) import the module a
+    config names.  Modules already imported, and submodules of a Keras
+    package already loaded, are fine; anything else would run its code.
+    """
+    if not isinstance(module_name, str) or module_name in sys.modules:
+        return None
+    top = module_name.split(".")[0]
+    if top in KERAS_PACKAGES and top in sys.modules:
+        return None
+    return f"the 'module' key would make Keras 3-style loaders import {module_name!r}"
 
 
 _BUILTINS_CACHE = {}
@@ -433,6 +470,12 @@ def _walk(config, module_objects, custom_objects, trusted, root, containers):
                     for key, item in list(inner.items()):
                         if key != "name" and isinstance(item, str):
                             _inner_string(item, _link(link, "config"), key, key in named)
+            module_name = node.get("module") if "class_name" in node else None
+            if module_name is not None and not _is_trusted(module_name, _MISSING, trusted):
+                reason = import_reason(module_name)
+                if reason:
+                    findings.append(Finding(_render(root, link, "module"), display_name(module_name),
+                                            "module", "unresolved", reason))
             if node.get("function_type") == "lambda" or node.get("output_shape_type") == "lambda":
                 if not _is_trusted("Lambda", _MISSING, trusted):
                     findings.append(Finding(_render(root, link), "lambda", "bytecode", "unresolved",

@@ -11,9 +11,12 @@ hook patches them as they load).
 
 The newer ``(config, custom_objects=None, safe_mode=True, **kwargs)``
 function that ``tf.keras.utils.deserialize_keras_object`` names from
-TensorFlow 2.13 on (and in tf_keras and Keras 3) is left alone: its callers
-pass arguments the 4-argument function does not take, and it already routes
-old-format configs to the 4-argument function, which is replaced.
+TensorFlow 2.13 on (and in tf_keras and Keras 3) keeps its behaviour: its
+callers pass arguments the 4-argument function does not take, and it
+already routes old-format configs to the 4-argument function, which is
+replaced.  It is served by a pass-through that hands every call to it
+unchanged, and only while keras_deser's safe mode is on audits the config
+first (so a ``module`` key cannot make it import new code).
 
 The other helpers (registry, scopes, ``get_registered_object``) are not
 patched: keras_deser already reads and writes upstream's own registry and
@@ -30,7 +33,7 @@ from . import _state
 from .binding import UnknownUpstreamError
 from .import_hooks import PostImportHook
 from .patching import PatchSet
-from .safety import set_safe_mode
+from .safety import guard_config, is_safe_mode, set_safe_mode
 from .serialization import class_and_config_for_serialized_keras_object, deserialize_keras_object
 
 __all__ = [
@@ -132,7 +135,52 @@ def _originals(binding):
         if original is _REPLACEMENTS[name]:
             continue
         originals[original] = _REPLACEMENTS[name]
+    for original in _new_signature_functions(binding):
+        originals[original] = _guarded_new(original)
     return originals
+
+
+def _new_signature_functions(binding):
+    """Upstream's ``(config, custom_objects=None, safe_mode=True, **kwargs)`` functions.
+
+    Found as the ``deserialize_keras_object`` attributes, within the bound
+    Keras's own package, of functions taking ``safe_mode``.
+    """
+    package = binding.flavour.registry_module.split(".")[0]
+    found = {}
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] != package:
+            continue
+        function = getattr(module, "__dict__", {}).get("deserialize_keras_object")
+        if function is None or id(function) in found or getattr(function, "__keras_deser__", False):
+            continue
+        code = getattr(function, "__code__", None)
+        if code is not None and "safe_mode" in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
+            found[id(function)] = function
+    return list(found.values())
+
+
+def _guarded_new(original):
+    """A pass-through for upstream's new-signature function.
+
+    Every call goes to ``original`` unchanged; while keras_deser's safe mode
+    is on, the config is audited first (Lambda bytecode, factories,
+    dangerous functions, ``module`` keys that would import new code) and
+    refused with :class:`keras_deser.UnsafeConfigError`.
+    """
+
+    def deserialize_keras_object(*args, **kwargs):
+        if is_safe_mode():
+            config = args[0] if args else kwargs.get("config")
+            custom_objects = args[1] if len(args) > 1 else kwargs.get("custom_objects")
+            if isinstance(config, (dict, str)):
+                guard_config(config, None, custom_objects if isinstance(custom_objects, dict) else None)
+        return original(*args, **kwargs)
+
+    deserialize_keras_object.__doc__ = original.__doc__
+    deserialize_keras_object.__wrapped__ = original
+    deserialize_keras_object.__keras_deser__ = True
+    return deserialize_keras_object
 
 
 def _module_holders(obj):

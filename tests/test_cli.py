@@ -673,11 +673,6 @@ def test_audit_keras_model_uses_keras_public_objects():
 
 
 @needs_tf
-@pytest.mark.xfail(
-    strict=False,
-    reason="keras_deser.audit(module_objects=None) does not count 'Functional' among the loaded Keras's "
-    "public objects (tf.keras.models has Model, not Functional), so a plain model audits as unresolved",
-)
 def test_audit_bundled_example_is_clean():
     proc, document = run_json(["audit", cli.EXAMPLE])
     assert document["unresolved"] == []

@@ -202,7 +202,7 @@ def test_concurrent_deserialization_during_install_cycles(clean_install):
 
 
 @needs_upstream
-def test_new_signature_public_name_is_left_alone(clean_install):
+def test_new_signature_public_name_passes_through(clean_install):
     """From TF 2.13 the public name is (config, custom_objects, safe_mode, **kw)."""
     tf_utils = _resolve("tensorflow:keras.utils") or _resolve("keras:utils")
     public = getattr(tf_utils, "deserialize_keras_object", None)
@@ -210,12 +210,17 @@ def test_new_signature_public_name_is_left_alone(clean_install):
         pytest.skip("this release has no public deserialize_keras_object")
     keras_deser.install()
     still = getattr(tf_utils, "deserialize_keras_object")
-    if public is installer.original_of(still) and still is installer._entry:
+    if still is installer._entry:
+        assert installer.original_of(still) is public
         return  # the public name is the 4-argument function: replaced, as it should be
-    assert still is public
+    # The new-signature function: a pass-through to upstream's own function.
+    assert still.__wrapped__ is public and installer.original_of(still) is public
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert still("relu", safe_mode=True) is not None
+        assert still("relu", safe_mode=True) is public("relu", safe_mode=True)
+        assert still("relu", None, True) is public("relu", None, True)
+    keras_deser.uninstall()
+    assert getattr(tf_utils, "deserialize_keras_object") is public
 
 
 @needs_upstream

@@ -82,7 +82,10 @@ def test_hdf5_load_model_goes_through_keras_deser(K, tmp_path):
     model.save(path)
 
     def load():
-        return K.models.load_model(path, custom_objects=custom, compile=False)
+        try:
+            return K.models.load_model(path, custom_objects=custom, compile=False)
+        except Exception as error:  # some releases cannot load their own file
+            return error
 
     reference = _without_install(load)
     with keras_deser.patched():
@@ -90,6 +93,12 @@ def test_hdf5_load_model_goes_through_keras_deser(K, tmp_path):
         loaded = load()
         calls = installer.call_count() - before
     assert calls > 0
+    if isinstance(reference, Exception):
+        # e.g. TF 2.15 saves a custom activation in the new format inside
+        # HDF5 and its own loader then fails: keras_deser fails the same way.
+        assert type(loaded) is type(reference), (loaded, reference)
+        return
+    assert not isinstance(loaded, Exception), loaded
     assert loaded.get_config() == reference.get_config()
     assert _same_weights(loaded, reference)
     shared = loaded.get_layer("shared")

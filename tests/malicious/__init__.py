@@ -356,10 +356,12 @@ def cases():
         Case("string_get_file", _string("get_file"), ("get_file",), runs_unsafe=False, via="string"),
         Case("string_load_model", _string("load_model"), ("load_model",), runs_unsafe=False, via="string"),
         Case("string_os_system", _string("system"), ("system",), runs_unsafe=False, via="string"),
-        Case("module_key_imports_nothing", _case_module_key, ("Payload",), runs_unsafe=False, refusal="ValueError",
-             note="keras_deser never imports a config's 'module': an unknown class, in safe mode or not"),
-        Case("module_key_nested_imports_nothing", _case_module_key_nested, ("Innocent", "Payload"),
-             runs_unsafe=False, refusal="ValueError"),
+        Case("module_key_imports_nothing", _case_module_key, ("Payload", "kd_canary_module"), runs_unsafe=False,
+             refusal="unsafe",
+             note="keras_deser never imports a config's 'module' (outside safe mode: an unknown class); safe mode "
+                  "refuses it because Keras 3-style loaders would import it"),
+        Case("module_key_nested_imports_nothing", _case_module_key_nested, ("Innocent", "Payload", "kd_canary_module"),
+             runs_unsafe=False, refusal="unsafe"),
     ]
 
 
