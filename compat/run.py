@@ -100,7 +100,9 @@ def run(name, entry, pytest_args):
     env["KERAS_DESER_EXPECT"] = entry.get("expect", "")
     env["KERAS_DESER_UPSTREAM"] = entry.get("upstream", "")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    command = [python, "-m", "pytest", "-p", "no:cacheprovider", os.path.join(ROOT, "tests")] + pytest_args
+    # The whole suite unless the arguments name test paths themselves.
+    named = any(arg.startswith("tests") or arg.endswith(".py") or "::" in arg for arg in pytest_args)
+    command = [python, "-m", "pytest", "-p", "no:cacheprovider"] + ([] if named else [os.path.join(ROOT, "tests")]) + pytest_args
     code = subprocess.run(command, cwd=ROOT, env=env).returncode
     outcome = "passed" if code == 0 else f"FAILED (pytest exit {code})"
     print(f"=== {name}: {outcome} in {time.time() - started:.0f} s", flush=True)

@@ -79,8 +79,11 @@ def register_keras_serializable(package="Custom", name=None):
 
         if _state.isclass(arg) and not hasattr(arg, "get_config"):
             raise ValueError("Cannot register a class that does not have a get_config() method.")
-        if registered_name in registry:
-            raise ValueError(f"{registered_name} has already been registered to {registry[registered_name]}")
+        # Scope entries count as registered (in Keras 2.9 they are in the
+        # registry dict; on layouts keeping them apart, ask the lookup).
+        taken = _state.lookup(registered_name, _MISSING)
+        if taken is not _MISSING:
+            raise ValueError(f"{registered_name} has already been registered to {taken}")
         if arg in names:
             raise ValueError(f"{arg} has already been registered to {names[arg]}")
         registry[registered_name] = arg

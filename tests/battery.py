@@ -163,9 +163,14 @@ def ours(mapping):
 
 
 def visible(api):
-    """The battery's entries visible through ``get_custom_objects()`` now."""
+    """The battery's entries visible through ``get_custom_objects()`` now.
+
+    Sorted by name: which entries and objects are visible is the behaviour;
+    the iteration order of a scoped view on layouts keeping scopes apart
+    (registry first, then scope entries) is not compared.
+    """
     mapping = api.get_custom_objects()
-    return [[key, render(mapping[key])] for key in list(mapping.keys()) if _is_ours(key)]
+    return sorted([key, render(mapping[key])] for key in list(mapping.keys()) if _is_ours(key))
 
 
 def names_state(api):
