@@ -280,3 +280,41 @@ def _adopt(registry, names):
     if names is not OWN.names:
         for obj, name in list(OWN.names.items()):
             names.setdefault(obj, name)
+
+
+def _version_tuple(text):
+    """Leading numbers of a version string: ``'2.15.0rc1'`` -> ``(2, 15, 0)``."""
+    numbers = []
+    for part in str(text).split("."):
+        digits = ""
+        for char in part:
+            if not char.isdigit():
+                break
+            digits += char
+        if not digits:
+            break
+        numbers.append(int(digits))
+        if len(digits) != len(part):
+            break
+    return tuple(numbers)
+
+
+def tested_version(flavour):
+    """``(version, tested)`` of the loaded release for ``flavour``.
+
+    ``tested`` is True when the version lies in the row's ``tested`` range
+    (True for the standalone row, None when no version can be read).
+    """
+    source, (lowest, too_new) = flavour.tested
+    if not source:
+        return None, True
+    package, attribute = source.split(":")
+    module = sys.modules.get(package)
+    try:
+        version = _walk(module, attribute) if module is not None else None
+    except AttributeError:
+        version = None
+    if version is None:
+        return None, None
+    number = _version_tuple(version)
+    return version, _version_tuple(lowest) <= number < _version_tuple(too_new)

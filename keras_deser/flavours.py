@@ -63,6 +63,10 @@ class Flavour(NamedTuple):
     #: Public aliases of the 4-argument function, as ``module:attribute``
     #: paths reached from the top-level package (used by the compat layer).
     public_aliases: Tuple[str, ...] = ()
+    #: The releases this row was checked against: ``package:attribute`` of
+    #: a version string and ``(lowest, first too new)``.  ``install()``
+    #: refuses other versions unless forced.
+    tested: Tuple[str, Tuple[str, str]] = ("", ("", ""))
 
 
 #: Pure Python: no TensorFlow or Keras loaded.  keras_deser owns all state.
@@ -80,6 +84,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         registry_module="tensorflow.python.keras.utils.generic_utils",
         legacy_module="tensorflow.python.keras.utils.generic_utils",
         keras_version="tensorflow:keras.__version__",
+        tested=("tensorflow:__version__", ("1.15", "2.6")),
         public_aliases=(
             "tensorflow:keras.utils.deserialize_keras_object",
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
@@ -95,6 +100,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         scope_location="keras.utils.generic_utils:_THREAD_LOCAL_CUSTOM_OBJECTS",
         legacy_module="keras.utils.generic_utils",
         keras_version="keras:__version__",
+        tested=("keras:__version__", ("2.10", "2.11")),
         public_aliases=(
             "tensorflow:keras.utils.deserialize_keras_object",
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
@@ -107,6 +113,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         registry_module="keras.utils.generic_utils",
         legacy_module="keras.utils.generic_utils",
         keras_version="keras:__version__",
+        tested=("keras:__version__", ("2.6", "2.10")),
         public_aliases=(
             "tensorflow:keras.utils.deserialize_keras_object",
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
@@ -121,6 +128,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         scope_location="keras.saving.object_registration:_THREAD_LOCAL_CUSTOM_OBJECTS",
         legacy_module="keras.saving.legacy.serialization",
         keras_version="keras:__version__",
+        tested=("keras:__version__", ("2.11", "2.13")),
         public_aliases=(
             "tensorflow:keras.utils.deserialize_keras_object",
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
@@ -137,6 +145,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         scope_location="keras.src.saving.object_registration:_THREAD_LOCAL_CUSTOM_OBJECTS",
         legacy_module="keras.src.saving.legacy.serialization",
         keras_version="keras:__version__",
+        tested=("keras:__version__", ("2.13", "2.16")),
         public_aliases=(
             "tensorflow:keras.utils.legacy.deserialize_keras_object",
             "keras:utils.legacy.deserialize_keras_object",
@@ -150,6 +159,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         scope_location="tf_keras.src.saving.object_registration:_THREAD_LOCAL_CUSTOM_OBJECTS",
         legacy_module="tf_keras.src.saving.legacy.serialization",
         keras_version="tf_keras:__version__",
+        tested=("tf_keras:__version__", ("2.15", "2.22")),
         public_aliases=(
             "tensorflow:keras.utils.legacy.deserialize_keras_object",
             "tf_keras:utils.legacy.deserialize_keras_object",
@@ -167,6 +177,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
         legacy_module="keras.src.legacy.saving.serialization",
         decorator_modules=(),
         keras_version="keras:__version__",
+        tested=("keras:__version__", ("3.0", "3.16")),
         public_aliases=(
             "keras:utils.legacy.deserialize_keras_object",
             "keras:legacy.saving.deserialize_keras_object",

@@ -1,6 +1,7 @@
 """What keras_deser is bound to, and how to choose it."""
 
 from . import _state
+from .binding import tested_version
 
 __all__ = ["bind", "upstream_info"]
 
@@ -28,7 +29,9 @@ def upstream_info():
     ``scopes`` (the scope store's kind and location), ``shared_objects``
     (``"native"`` when upstream's own thread-locals are used, ``"supplied"``
     when keras_deser's), ``registered_names`` (likewise) and
-    ``legacy_module`` (upstream's 4-argument function's module).
+    ``legacy_module`` (upstream's 4-argument function's module) and
+    ``tested_release`` (whether the loaded version lies in the range the
+    flavour row was tested with; ``None`` when it cannot be read).
     """
     binding = _state.binding
     flavour = binding.flavour
@@ -46,4 +49,5 @@ def upstream_info():
         "shared_objects": "native" if binding.shared_native else "supplied",
         "registered_names": "native" if binding.names_native else "supplied",
         "legacy_module": flavour.legacy_module,
+        "tested_release": tested_version(flavour)[1],
     }

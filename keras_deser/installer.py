@@ -30,7 +30,7 @@ import threading
 import types
 
 from . import _state
-from .binding import UnknownUpstreamError
+from .binding import UnknownUpstreamError, tested_version
 from .import_hooks import PostImportHook
 from .patching import PatchSet
 from .safety import guard_config, is_safe_mode, set_safe_mode
@@ -121,6 +121,14 @@ def _bind_for_install(force):
     if binding.legacy_module is None:
         raise NotInstallableError(
             "no TensorFlow or Keras is loaded: import tensorflow (or keras) before keras_deser.install()"
+        )
+    version, tested = tested_version(binding.flavour)
+    if not tested and not force:
+        lowest, too_new = binding.flavour.tested[1]
+        raise NotInstallableError(
+            f"keras_deser was not tested with {binding.flavour.tested[0].split(':')[0]} {version} "
+            f"(flavour {binding.flavour.name!r} is tested from {lowest} up to, not including, {too_new}); "
+            "pass install(force=True) to install anyway"
         )
     return binding
 
@@ -228,8 +236,10 @@ def install(force=False, safe_mode=None, trusted=()):
     imported later.  Idempotent: a second call patches only what appeared
     since.  Returns the ``module:attribute`` labels of all sites patched.
 
-    Raises :class:`NotInstallableError` when no Keras is loaded or its layout
-    is unknown; ``force='<flavour name>'`` installs using that layout.
+    Raises :class:`NotInstallableError` when no Keras is loaded, its layout
+    is unknown, or its version lies outside the range the flavour row was
+    tested with; ``force=True`` installs an untested version anyway, and
+    ``force='<flavour name>'`` installs using that layout.
     ``safe_mode=True`` also turns safe mode on for the whole process (with
     ``trusted`` names or objects), ``False`` turns it off; ``None`` leaves it.
     """

@@ -234,3 +234,16 @@ def test_call_count_shows_upstream_routes(clean_install):
     layer = tf.keras.layers.deserialize(config)
     assert type(layer).__name__ == "Dense"
     assert installer.call_count() > before
+
+
+@needs_upstream
+def test_untested_release_is_refused_unless_forced(clean_install, monkeypatch):
+    source, (lowest, too_new) = _state.flavour.tested
+    assert keras_deser.upstream_info()["tested_release"] is True  # every matrix release is tested
+    package, attribute = source.split(":")
+    monkeypatch.setattr(sys.modules[package], attribute, too_new + ".0")
+    with pytest.raises(installer.NotInstallableError, match="was not tested with .* pass install\\(force=True\\)"):
+        keras_deser.install()
+    assert not keras_deser.is_installed()
+    assert keras_deser.install(force=True)
+    assert keras_deser.is_installed()
