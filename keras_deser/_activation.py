@@ -17,13 +17,14 @@ import sys
 import threading
 import warnings
 
+from .flavours import UPSTREAM_PACKAGES
 from .import_hooks import PostImportHook
 
 __all__ = ["activate", "ENV_VAR", "WATCHED"]
 
 ENV_VAR = "KERAS_DESER_INSTALL"
 #: Top-level packages whose import triggers the installation.
-WATCHED = ("tensorflow", "keras", "tf_keras")
+WATCHED = UPSTREAM_PACKAGES
 
 _LOCK = threading.RLock()
 _STATE = {"hook": None, "depth": 0, "done": False}

@@ -18,6 +18,7 @@ import sys
 from typing import List, NamedTuple, Optional
 
 from . import _state
+from .flavours import KERAS_NAMESPACES, UPSTREAM_PACKAGES
 
 __all__ = ["Finding", "AuditReport", "audit", "path_text"]
 
@@ -271,11 +272,11 @@ def _keras_builtins():
     if cached is not None:
         return cached
     roots = []
-    for package, attr in (("tensorflow", "keras"), ("keras", None), ("tf_keras", None)):
+    for package, namespace in KERAS_NAMESPACES:
         module = sys.modules.get(package)
         if module is not None:
             try:
-                roots.append(getattr(module, attr) if attr else module)
+                roots.append(getattr(module, namespace) if namespace else module)
             except AttributeError:
                 pass
     objects = {}
@@ -311,7 +312,7 @@ def _add_keras_subclasses(cls, objects):
 
 #: Packages whose submodules Keras's own loaders import by name as a matter
 #: of course (new-format configs carry ``'module': 'keras.layers'`` and so on).
-KERAS_PACKAGES = frozenset(("keras", "tf_keras", "tensorflow"))
+KERAS_PACKAGES = frozenset(UPSTREAM_PACKAGES)
 
 
 def import_reason(module_name):

@@ -15,7 +15,7 @@ name are told apart by ``requires`` and must be ordered most specific first.
 
 from typing import NamedTuple, Optional, Tuple
 
-__all__ = ["Flavour", "FLAVOURS", "STANDALONE", "ENTRY_ROUTES", "by_name"]
+__all__ = ["Flavour", "FLAVOURS", "STANDALONE", "ENTRY_ROUTES", "KERAS_NAMESPACES", "UPSTREAM_PACKAGES", "by_name"]
 
 #: TensorFlow's decorator module under the names it has been imported as.
 _TF_DECORATOR = ("tensorflow.python.util.tf_decorator", "tensorflow_core.python.util.tf_decorator")
@@ -185,12 +185,22 @@ FLAVOURS: Tuple[Flavour, ...] = (
     ),
 )
 
-#: Where to look for the live ``get_custom_objects``, in order: the package
-#: that must already be imported, and the attribute path below it.
-ENTRY_ROUTES: Tuple[Tuple[str, str], ...] = (
-    ("tensorflow", "keras.utils.get_custom_objects"),
-    ("keras", "utils.get_custom_objects"),
-    ("tf_keras", "utils.get_custom_objects"),
+#: The packages that can carry a Keras, in order of preference, with the
+#: attribute path of the Keras API below each ("" for the package itself).
+#: A package is only looked at once it has been imported.
+KERAS_NAMESPACES: Tuple[Tuple[str, str], ...] = (
+    ("tensorflow", "keras"),
+    ("keras", ""),
+    ("tf_keras", ""),
+)
+
+#: The top-level packages that carry a Keras.
+UPSTREAM_PACKAGES: Tuple[str, ...] = tuple(package for package, _ in KERAS_NAMESPACES)
+
+#: Where to look for the live ``get_custom_objects``, in order.
+ENTRY_ROUTES: Tuple[Tuple[str, str], ...] = tuple(
+    (package, (namespace + "." if namespace else "") + "utils.get_custom_objects")
+    for package, namespace in KERAS_NAMESPACES
 )
 
 

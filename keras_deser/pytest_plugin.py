@@ -23,7 +23,7 @@ import types
 
 import pytest
 
-_PACKAGES = ("tensorflow", "keras", "tf_keras")
+from keras_deser.flavours import UPSTREAM_PACKAGES as _PACKAGES
 
 
 def _import_upstream():
