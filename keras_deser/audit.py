@@ -289,6 +289,11 @@ def _keras_builtins():
             for key, value in vars(module).items():
                 if not key.startswith("_") and (callable(value)):
                     objects.setdefault(key, value)
+                    # The loaders look classes up in their module's globals, by
+                    # the class's own name: TF 1.15 exports GlorotUniform only as
+                    # ``glorot_uniform`` yet loads ``'GlorotUniform'`` configs.
+                    if isinstance(value, type) and not value.__name__.startswith("_"):
+                        objects.setdefault(value.__name__, value)
     # Model classes the loaders know but the public modules do not export
     # (``Functional`` behind ``Model``), found as the Keras subclasses of the
     # public classes.
