@@ -557,6 +557,9 @@ class Progress:
             cls = frame.f_locals.get("cls")
             if not (isinstance(cls, type) and issubclass(cls, self.layer_base)):
                 return
+            caller = frame.f_back
+            if caller is not None and caller.f_code.co_name == "from_config" and caller.f_locals.get("cls") is cls:
+                return  # super().from_config of the same layer (Keras 3's Dense): one layer, counted once
         if not self._seen_root:  # the object being loaded is not one of its layers
             self._seen_root = True
             return
@@ -985,6 +988,8 @@ def cmd_verify(args, out):
     else:
         if result["status"] == "both-failed-alike":
             out.write(f"not built: both fail alike on {label}\n")
+        elif result["status"] == "both-failed":
+            out.write(f"not built: both fail, with different messages, on {label}\n")
         else:
             out.write(f"different: only one side fails on {label}\n")
         for side, error in result["errors"].items():
