@@ -11,8 +11,9 @@ the live registry on top of what the installed Keras registers itself):
 * ``upstream``: the installed Keras's own 4-argument function, when
   TensorFlow/Keras is importable (Keras 2.9 in the ``tf2.9`` environment).
 
-Each figure is the best of ``--repeat`` runs, in microseconds per object;
-the ratios printed are the ones the project's targets are stated in.
+Each figure is the best of ``--repeat`` rounds, in microseconds per object,
+the three loops taking turns within each round; the ratios printed are the
+ones the project's targets are stated in.
 Configs are copied before each run because deserialization changes them.
 """
 
@@ -45,14 +46,20 @@ def _configs(count):
     return [{"class_name": "Small", "config": {"units": i % 7, "rate": 0.5, "name": f"small_{i}"}} for i in range(count)]
 
 
-def _best(run, configs, repeat):
-    best = float("inf")
+def _interleaved(runs, configs, repeat):
+    """Best time per object of each run, in µs, the runs taking turns.
+
+    Taking turns within each round exposes every run to the same machine
+    load, so the ratios hold even on a busy machine.
+    """
+    best = {name: float("inf") for name in runs}
     for _ in range(repeat):
-        batch = copy.deepcopy(configs)
-        start = time.perf_counter()
-        run(batch)
-        best = min(best, time.perf_counter() - start)
-    return best / len(configs) * 1e6
+        for name, run in runs.items():
+            batch = copy.deepcopy(configs)
+            start = time.perf_counter()
+            run(batch)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: seconds / len(configs) * 1e6 for name, seconds in best.items()}
 
 
 def _upstream():
@@ -99,10 +106,10 @@ def measure(objects, repeat):
             registry[key] = Small
         try:
             row = {"registry_size": size, "registry_total": len(registry)}
-            row["bare_us"] = _best(bare, configs, repeat)
-            row["keras_deser_us"] = _best(ours, configs, repeat)
+            runs = {"bare_us": bare, "keras_deser_us": ours}
             if upstream is not None:
-                row["upstream_us"] = _best(theirs, configs, max(1, repeat // 2) if size else repeat)
+                runs["upstream_us"] = theirs
+            row.update(_interleaved(runs, configs, repeat))
         finally:
             for key in dummies:
                 registry.pop(key, None)
