@@ -332,6 +332,11 @@ def import_reason(module_name):
     top = module_name.split(".")[0]
     if top in KERAS_PACKAGES and top in sys.modules:
         return None
+    if top == "keras" and "tf_keras" in sys.modules:
+        # tf_keras writes its own objects under 'keras.*' module names and its
+        # loader reads them as 'tf_keras.*' (export table, then import of the
+        # tf_keras module): Keras 3 is never imported.
+        return None
     return f"the 'module' key would make Keras 3-style loaders import {module_name!r}"
 
 
