@@ -12,7 +12,6 @@ from the config.
 
 import base64
 import binascii
-import difflib
 import reprlib
 import sys
 from typing import List, NamedTuple, Optional
@@ -503,18 +502,3 @@ def _walk(config, module_objects, custom_objects, trusted, root, containers):
             findings.append(Finding(_render(root, link), "<bytecode>", "bytecode", "unresolved",
                                     "a string holding marshalled Python bytecode"))
     return findings
-
-
-def suggestions(name, module_objects=None, custom_objects=None, limit=3):
-    """Names close to ``name`` among those that were available."""
-    if not isinstance(name, str):
-        return []
-    candidates = set()
-    for source in (_state.store.visible(), custom_objects, module_objects):
-        if source:
-            try:
-                candidates.update(key for key in source if isinstance(key, str))
-            except TypeError:
-                pass
-    return difflib.get_close_matches(name, sorted(candidates), n=limit, cutoff=0.6)
-

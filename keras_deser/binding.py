@@ -308,12 +308,7 @@ def tested_version(flavour):
     source, (lowest, too_new) = flavour.tested
     if not source:
         return None, True
-    package, attribute = source.split(":")
-    module = sys.modules.get(package)
-    try:
-        version = _walk(module, attribute) if module is not None else None
-    except AttributeError:
-        version = None
+    version = _version_of(source)
     if version is None:
         return None, None
     number = _version_tuple(version)
