@@ -12,12 +12,15 @@ from the config.
 
 import base64
 import binascii
-import reprlib
 import sys
 from typing import List, NamedTuple, Optional
 
 from . import _state
-from .flavours import KERAS_NAMESPACES, UPSTREAM_PACKAGES
+from .builtins import keras_builtins
+from .flavours import UPSTREAM_PACKAGES
+from .keypath import MAX_PATH_PARTS, display_name, path_text, short_repr  # noqa: F401 (re-exported)
+from .keypath import link as _link
+from .keypath import render as _render
 
 __all__ = ["Finding", "AuditReport", "audit", "path_text"]
 
@@ -130,84 +133,6 @@ class AuditReport:
         return f"<AuditReport {len(self.findings)} findings, {len(self.unsafe)} unsafe, {len(self.unresolved)} unresolved>"
 
 
-#: Paths longer than this many keys are shown with the middle elided.
-MAX_PATH_PARTS = 64
-_HEAD_PARTS = 8
-
-_SHORT = reprlib.Repr()
-_SHORT.maxlevel = 3
-_SHORT.maxstring = 80
-_SHORT.maxother = 80
-
-
-def short_repr(value):
-    """``repr(value)``, bounded in size and depth (never a RecursionError)."""
-    if type(value) in (str, int, bool, type(None)) and not (isinstance(value, str) and len(value) > 200):
-        return repr(value)
-    try:
-        return _SHORT.repr(value)
-    except Exception:  # a broken __repr__ must not stop an audit
-        return f"<{type(value).__name__}>"
-
-
-def display_name(name):
-    """The name as a finding shows it: strings as they are, others bounded."""
-    return name if isinstance(name, str) else short_repr(name)
-
-
-def path_text(root, parts):
-    """``root['a'][3]`` from ``['a', 3]``; the middle of very long paths elided."""
-    parts = list(parts)
-    if len(parts) > MAX_PATH_PARTS:
-        tail = MAX_PATH_PARTS - _HEAD_PARTS
-        elided = len(parts) - MAX_PATH_PARTS
-        return (
-            root
-            + "".join(f"[{short_repr(part)}]" for part in parts[:_HEAD_PARTS])
-            + f"...<{elided} keys>..."
-            + "".join(f"[{short_repr(part)}]" for part in parts[-tail:])
-        )
-    return root + "".join(f"[{short_repr(part)}]" for part in parts)
-
-
-# Key paths are built as links ``(parent, key, depth, head)``: ``head`` holds
-# the first _HEAD_PARTS keys, so a path renders in O(MAX_PATH_PARTS) however
-# deep the config is (an audit of n nested levels stays linear).
-
-
-def _link(parent, key):
-    if parent is None:
-        return (None, key, 1, (key,))
-    depth = parent[2] + 1
-    head = parent[3] + (key,) if depth <= _HEAD_PARTS else parent[3]
-    return (parent, key, depth, head)
-
-
-def _render(root, link, *more):
-    depth = link[2] if link is not None else 0
-    total = depth + len(more)
-    if total <= MAX_PATH_PARTS:
-        parts = []
-        while link is not None:
-            parts.append(link[1])
-            link = link[0]
-        parts.reverse()
-        return path_text(root, parts + list(more))
-    tail_size = MAX_PATH_PARTS - _HEAD_PARTS
-    tail = list(more)
-    while link is not None and len(tail) < tail_size:
-        tail.insert(0, link[1])
-        link = link[0]
-    head = list(link[3]) if link is not None else []
-    elided = total - len(head) - len(tail)
-    return (
-        root
-        + "".join(f"[{short_repr(part)}]" for part in head)
-        + f"...<{elided} keys>..."
-        + "".join(f"[{short_repr(part)}]" for part in tail)
-    )
-
-
 def _looks_like_bytecode(value):
     """True for a base64 string that decodes to a marshalled code object."""
     if not isinstance(value, str) or len(value) < 24:
@@ -262,58 +187,6 @@ def _is_trusted(name, obj, trusted):
     return False
 
 
-def _keras_builtins():
-    """Public objects of the loaded Keras's serializable modules, or {}."""
-    binding = _state.binding
-    if binding.legacy_module is None:
-        return {}
-    cached = _BUILTINS_CACHE.get(binding.flavour.name)
-    if cached is not None:
-        return cached
-    roots = []
-    for package, namespace in KERAS_NAMESPACES:
-        module = sys.modules.get(package)
-        if module is not None:
-            try:
-                roots.append(getattr(module, namespace) if namespace else module)
-            except AttributeError:
-                pass
-    objects = {}
-    for root in roots[:1]:
-        for group in ("layers", "initializers", "regularizers", "constraints", "activations",
-                      "losses", "metrics", "optimizers", "models"):
-            module = getattr(root, group, None)
-            if module is None:
-                continue
-            for key, value in vars(module).items():
-                if not key.startswith("_") and (callable(value)):
-                    objects.setdefault(key, value)
-                    # The loaders look classes up in their module's globals, by
-                    # the class's own name: TF 1.15 exports GlorotUniform only as
-                    # ``glorot_uniform`` yet loads ``'GlorotUniform'`` configs.
-                    if isinstance(value, type) and not value.__name__.startswith("_"):
-                        objects.setdefault(value.__name__, value)
-    # Model classes the loaders know but the public modules do not export
-    # (``Functional`` behind ``Model``), found as the Keras subclasses of the
-    # public classes.
-    for value in list(objects.values()):
-        if isinstance(value, type) and value.__name__ in ("Model", "Layer"):
-            _add_keras_subclasses(value, objects)
-    _BUILTINS_CACHE[binding.flavour.name] = objects
-    return objects
-
-
-def _add_keras_subclasses(cls, objects):
-    package = (getattr(cls, "__module__", "") or "").split(".")[0]
-    stack = [cls]
-    while stack:
-        for sub in stack.pop().__subclasses__():
-            if (getattr(sub, "__module__", "") or "").split(".")[0] == package:
-                if sub.__name__ not in objects and not sub.__name__.startswith("_"):
-                    objects[sub.__name__] = sub
-                stack.append(sub)
-
-
 #: Packages whose submodules Keras's own loaders import by name as a matter
 #: of course (new-format configs carry ``'module': 'keras.layers'`` and so on).
 KERAS_PACKAGES = frozenset(UPSTREAM_PACKAGES)
@@ -339,7 +212,6 @@ def import_reason(module_name):
     return f"the 'module' key would make Keras 3-style loaders import {module_name!r}"
 
 
-_BUILTINS_CACHE = {}
 
 
 def _resolve(name, module_objects, custom_objects, builtins, string_order):
@@ -408,7 +280,7 @@ def _tf_op_unsafe(function):
 
 def _walk(config, module_objects, custom_objects, trusted, root, containers):
     """The findings of :func:`audit`; ``containers`` (a list) gets every container visited."""
-    builtins = _keras_builtins() if module_objects is None else None
+    builtins = keras_builtins() if module_objects is None else None
     findings = []
 
     def resolve_name(name, link, key, string_order):
