@@ -327,7 +327,7 @@ def test_load_unknown_keras_layer(tmp_path):
         assert f"{type(theirs).__name__}: {theirs}" in own_lines(proc.stderr), (theirs, proc.stderr)
         return
     assert "NoSuchMerge" in proc.stderr
-    assert f"$.config.layers[{index}].class_name" in proc.stderr
+    assert f"config['config']['layers'][{index}]['class_name']" in proc.stderr
     assert "broken.json" in proc.stderr
 
 
@@ -376,7 +376,7 @@ def test_unresolvable_name_exit_1_names_class_and_path(workdir, capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert "'Nowhere'" in err
-    assert "$.config.points[1].class_name" in err
+    assert "config['config']['points'][1]['class_name']" in err
     assert "polygon.json" in err
 
 
@@ -387,7 +387,7 @@ def test_unresolvable_name_json_error(workdir, capsys):
     assert code == 1
     document = json.loads(captured.out)
     assert document["ok"] is False
-    assert document["error"]["path"] == "$.config.points[0].class_name"
+    assert document["error"]["path"] == "config['config']['points'][0]['class_name']"
     assert document["error"]["exit_code"] == 1
     assert "Nowhere" in captured.err
 
@@ -693,7 +693,10 @@ def test_verify_without_keras_fails():
     assert "verify needs an installed TensorFlow/Keras" in proc.stderr
 
 
-def test_describe_diff_is_readable():
+def test_verify_outcome_diff_is_readable():
+    """verify shows keras_deser.testing's outcomes (class and get_config()) and their diff."""
+    from keras_deser import testing
+
     class A:
         def __init__(self, **config):
             self.config = config
@@ -701,9 +704,12 @@ def test_describe_diff_is_readable():
         def get_config(self):
             return self.config
 
-    left, right = cli.describe(A(units=3, name="a")), cli.describe(A(units=4, name="a"))
+    left = testing.outcome_of(lambda config, *a: A(**config), {"units": 3, "name": "a"})
+    right = testing.outcome_of(lambda config, *a: A(**config), {"units": 4, "name": "a"})
     assert left != right
-    assert json.loads(left)["config"] == {"name": "a", "units": 3}
+    assert json.loads(left.render())["detail"] == {"name": "a", "units": 3}
+    diff = testing.Comparison(False, right, left).diff("upstream (x)", "keras_deser")
+    assert '-    "units": 3' in diff and '+    "units": 4' in diff and diff.startswith("--- upstream (x)")
 
 
 # --- audit ------------------------------------------------------------------
@@ -855,6 +861,8 @@ def test_key_paths():
         "class_name": "Model",
         "config": {"layers": [{"class_name": "Dense", "config": {"activation": "swishy"}}, {"odd key": "swishy"}]},
     }
-    assert cli.key_paths(config, "Dense") == ["$.config.layers[0].class_name"]
-    assert cli.key_paths(config, "swishy") == ["$.config.layers[0].config.activation", '$.config.layers[1]["odd key"]']
+    assert cli.key_paths(config, "Dense") == ["config['config']['layers'][0]['class_name']"]
+    assert cli.key_paths(config, "swishy") == [
+        "config['config']['layers'][0]['config']['activation']", "config['config']['layers'][1]['odd key']"
+    ]
     assert cli.key_paths(config, "absent") == []
