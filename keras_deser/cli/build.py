@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Routing",
+    "describe_routing",
     "Progress",
     "build",
     "failure",

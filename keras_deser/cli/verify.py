@@ -15,8 +15,8 @@ from typing import Any, Callable, Iterator
 from ..info import upstream_info
 from ..installer import is_installed
 from ..safety import is_safe_mode
-from ..testing import Trial, compare, upstream_function
-from .build import Routing, failure, printable_name, refuse_if_unsafe, safe_context
+from ..testing import compare, upstream_function
+from .build import Routing, describe_routing, failure, printable_name, refuse_if_unsafe, safe_context
 from .options import prepare
 from .result import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CLIError, Result
 from .upstream import Upstream
@@ -63,13 +63,14 @@ def run(args: argparse.Namespace) -> Result:
         config, up.layer_objects, custom_objects or None, printable_name(up), upstream=upstream,
         ours_context=ours_context(),
     )
-    sides: dict[str, Trial | None] = {"upstream": comparison.upstream_trial, "keras_deser": comparison.ours_trial}
+    ours, theirs = comparison.ours_trial, comparison.upstream_trial
+    assert ours is not None and theirs is not None
     errors: dict[str, CLIError | None] = {}
-    for side, trial in sides.items():
-        assert trial is not None
-        errors[side] = failure(trial.value, config, label, up) if trial.outcome.kind == "error" else None
-        if errors[side] is not None and errors[side].code == EXIT_USAGE:  # type: ignore[union-attr]
-            raise errors[side]  # type: ignore[misc]
+    for side, trial in (("upstream", theirs), ("keras_deser", ours)):
+        error = failure(trial.value, config, label, up) if trial.outcome.kind == "error" else None
+        if error is not None and error.code == EXIT_USAGE:
+            raise error
+        errors[side] = error
     result: dict[str, Any] = {
         "file": label,
         "upstream": upstream_name,
@@ -78,8 +79,6 @@ def run(args: argparse.Namespace) -> Result:
         "routing": routing.mode,
         "was_installed": was_installed,
     }
-    ours, theirs = comparison.ours_trial, comparison.upstream_trial
-    assert ours is not None and theirs is not None
     if ours.outcome.kind == "result" and theirs.outcome.kind == "result":
         result["seconds"] = {"upstream": round(theirs.seconds, 6), "keras_deser": round(ours.seconds, 6)}
         if comparison.same:
@@ -99,8 +98,6 @@ def run(args: argparse.Namespace) -> Result:
 
 
 def render(result: Result) -> str:
-    from .build import describe_routing
-
     document = result.document
     label, upstream_name = document["file"], document["upstream"]
     if document["identical"]:
