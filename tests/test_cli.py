@@ -740,7 +740,7 @@ def test_verify_builds_the_upstream_side_with_upstream_throughout(workdir, insta
     assert upstream_side == "upstream", (loaders, proc.stderr)
     if ours == "keras_deser":
         assert proc.returncode == 1 and result["status"] == "different", result
-        changed = [line.split() for line in result["diff"].splitlines() if '"loader"' in line]
+        changed = [line.rstrip(",").split() for line in result["diff"].splitlines() if '"loader"' in line]
         assert changed == [["-", '"loader":', '"upstream"'], ["+", '"loader":', '"keras_deser"']], result["diff"]
     else:
         assert proc.returncode == 0 and result["status"] == "identical", result
