@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-UPSTREAM = os.environ.get("KERAS_DESER_UPSTREAM", "")
+from conftest import UPSTREAM
 pytestmark = pytest.mark.skipif(not UPSTREAM, reason="core environment: no Keras here to save files with")
 
 
