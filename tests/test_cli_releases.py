@@ -15,8 +15,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import UPSTREAM
+
 pytestmark = pytest.mark.skipif(not UPSTREAM, reason="core environment: no Keras here to save files with")
 
 
