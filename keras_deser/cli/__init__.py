@@ -69,9 +69,10 @@ __all__ = [
     "audit_findings",
 ]
 
-#: The subcommands, in the order ``--help`` lists them, and whether they build.
+#: The subcommands, in the order ``--help`` lists them.  Each module has
+#: ``HELP``, ``BUILDS`` (takes the building options), ``add_arguments(parser)``
+#: and ``run(args) -> Result``.
 COMMANDS: dict[str, Any] = {"doctor": doctor, "load": load, "verify": verify, "audit": audit}
-_BUILDING = ("load", "verify", "audit")
 
 
 def build_parser(prog: str = "keras-deser") -> argparse.ArgumentParser:
@@ -120,7 +121,7 @@ def build_parser(prog: str = "keras-deser") -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
     for name, module in COMMANDS.items():
-        parents = [common, building] if name in _BUILDING else [common]
+        parents = [common, building] if module.BUILDS else [common]
         module.add_arguments(commands.add_parser(name, parents=parents, help=module.HELP))
     return parser
 

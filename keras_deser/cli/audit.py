@@ -22,6 +22,8 @@ from .table import render_table
 
 __all__ = ["run", "render", "format_audit_table", "audit_entries", "audit_counts", "audit_findings"]
 
+#: Whether the subcommand takes the building options (--custom-objects, --safe, ...).
+BUILDS = True
 HELP = "list every name FILE would resolve, from where, and what safe mode would refuse (builds nothing)"
 
 #: Columns of the audit table: (title, Finding field).

@@ -18,6 +18,8 @@ from .upstream import Upstream, load_upstream
 
 __all__ = ["run", "render"]
 
+#: Whether the subcommand takes the building options (--custom-objects, --safe, ...).
+BUILDS = False
 HELP = "show the detected TensorFlow/Keras and what keras_deser is bound to"
 
 _LOCATION = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -13,6 +13,8 @@ from .table import render_table
 
 __all__ = ["run", "render"]
 
+#: Whether the subcommand takes the building options (--custom-objects, --safe, ...).
+BUILDS = True
 HELP = "build an object from a config and summarise it"
 
 

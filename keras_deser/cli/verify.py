@@ -23,6 +23,8 @@ from .upstream import Upstream
 
 __all__ = ["run", "render"]
 
+#: Whether the subcommand takes the building options (--custom-objects, --safe, ...).
+BUILDS = True
 HELP = "compare keras_deser with the unpatched upstream on FILE"
 
 
