@@ -182,3 +182,12 @@ def test_not_installed_compare_leaves_it_uninstalled(probe_model):
     assert _probe_loader(comparison.upstream) == "upstream"
     assert _probe_loader(comparison.ours) == "upstream"  # keras_deser for the outermost object only
     assert comparison.same, comparison.diff()
+
+
+@needs_keras
+def test_the_upstream_keras_fixture_is_this_comparison(upstream_keras, probe_model):
+    config, objects = probe_model
+    assert upstream_keras.deserialize_keras_object is testing.upstream_function()
+    comparison = upstream_keras.compare(config, None, objects, "layer")
+    assert _probe_loader(comparison.upstream) == "upstream"
+    assert upstream_keras.assert_same(config, custom_objects=objects, printable_module_name="layer").same
