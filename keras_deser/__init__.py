@@ -29,6 +29,7 @@ from .serialization import (
     serialize_keras_object,
 )
 from .safety import UnsafeConfigError, is_safe_mode, safe_mode, set_safe_mode
+from .translation import Translation, TranslationError, translate
 from .shared_objects import (
     SHARED_OBJECT_KEY,
     DisableSharedObjectScope,
@@ -41,6 +42,9 @@ from .shared_objects import (
 __all__ = [
     "__version__",
     "SHARED_OBJECT_KEY",
+    "Translation",
+    "TranslationError",
+    "translate",
     "AuditReport",
     "ConfigTooDeepError",
     "Finding",
