@@ -570,6 +570,11 @@ FORMAT_CHANGES: Tuple[FormatChange, ...] = (
         up=_policy_up,
     ),
     FormatChange(
+        "functional-name", "class-renamed", "2.3", ("Functional", "Model"),
+        "functional models are written as 'Functional' from TF 2.3 on, 'Model' before",
+        down=_model_class_down, up=_model_class_up,
+    ),
+    FormatChange(
         "nested-object-form", "object-form", "2.13", (),
         "module/registered_name/build_config/compile_config keys of the 2.13+ object form",
         down=_nested_form_down,
@@ -584,11 +589,6 @@ FORMAT_CHANGES: Tuple[FormatChange, ...] = (
         "model-module-top", "module-moved", "3.0", tuple(KERAS3_MODEL_MODULES),
         "Keras 3 locates the outermost model by its module key",
         up=_model_module_up, top_only=True,
-    ),
-    FormatChange(
-        "functional-name", "class-renamed", "2.3", ("Functional", "Model"),
-        "functional models are written as 'Functional' from TF 2.3 on, 'Model' before",
-        down=_model_class_down, up=_model_class_up,
     ),
     FormatChange(
         "call-nodes", "node-form", "3.0", (),
