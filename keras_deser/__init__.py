@@ -29,7 +29,6 @@ from .serialization import (
     serialize_keras_object,
 )
 from .safety import UnsafeConfigError, is_safe_mode, safe_mode, set_safe_mode
-from .translation import Translation, TranslationError, translate
 from .shared_objects import (
     SHARED_OBJECT_KEY,
     DisableSharedObjectScope,
@@ -38,6 +37,7 @@ from .shared_objects import (
     SharedObjectLoadingScope,
     SharedObjectSavingScope,
 )
+from .translation import Translation, TranslationError, translate
 
 __all__ = [
     "__version__",

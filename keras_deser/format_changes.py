@@ -26,7 +26,7 @@ by reading and running the installed releases of the test matrix
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Dict, FrozenSet, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
 __all__ = [
     "Version",
@@ -70,13 +70,13 @@ class Fix(NamedTuple):
     #: Short description for the report.
     description: str
     #: Keys below the object that changed (``("config", "batch_shape")``).
-    key: Tuple[Any, ...] = ()
+    key: tuple[Any, ...] = ()
 
 
 class Blocked(Exception):
     """Raised by a fix: the object cannot be carried; the walk adds where."""
 
-    def __init__(self, message: str, class_name: str, key: Tuple[Any, ...] = ()) -> None:
+    def __init__(self, message: str, class_name: str, key: tuple[Any, ...] = ()) -> None:
         self.class_name = class_name
         self.key = key
         super().__init__(message)
@@ -97,13 +97,13 @@ class FormatChange(NamedTuple):
     #: Label of the first release writing (or reading) the new form.
     since: str
     #: Class names the row concerns; empty: every serialized object.
-    classes: Tuple[str, ...]
+    classes: tuple[str, ...]
     #: What changed, for people.
     what: str
     #: Carry an object in the new form to a target older than ``since``.
-    down: Optional[FixFunction] = None
+    down: FixFunction | None = None
     #: Carry an object in the old form to a target at or after ``since``.
-    up: Optional[FixFunction] = None
+    up: FixFunction | None = None
     #: Apply only to the outermost object (the model being loaded).
     top_only: bool = False
 
@@ -112,7 +112,7 @@ class FormatChange(NamedTuple):
 
 #: Release labels accepted as ``target`` (and their format version).  Other
 #: spellings are parsed by :func:`parse_release`.
-RELEASES: Tuple[Tuple[str, Version], ...] = (
+RELEASES: tuple[tuple[str, Version], ...] = (
     ("tf1.15", (1, 15)),
     ("2.4", (2, 4)),
     ("2.6", (2, 6)),
@@ -163,7 +163,7 @@ def release_name(version: Version) -> str:
 # --- helpers the fixes are built from ---------------------------------------------------
 
 
-def _config_of(obj: Obj) -> Optional[Obj]:
+def _config_of(obj: Obj) -> Obj | None:
     config = obj.get("config")
     return config if isinstance(config, dict) else None
 
@@ -174,8 +174,8 @@ def _with_config(obj: Obj, config: Obj) -> Obj:
     return new
 
 
-def _drop_argument(arg: str, defaults: Tuple[Any, ...], any_value: bool, what: str) -> FixFunction:
-    def fix(obj: Obj) -> Optional[Fix]:
+def _drop_argument(arg: str, defaults: tuple[Any, ...], any_value: bool, what: str) -> FixFunction:
+    def fix(obj: Obj) -> Fix | None:
         config = _config_of(obj)
         if config is None or arg not in config:
             return None
@@ -194,7 +194,7 @@ def _drop_argument(arg: str, defaults: Tuple[Any, ...], any_value: bool, what: s
 
 
 def argument_added(
-    name: str, classes: Tuple[str, ...], arg: str, since: str, defaults: Tuple[Any, ...], any_value: bool = False
+    name: str, classes: tuple[str, ...], arg: str, since: str, defaults: tuple[Any, ...], any_value: bool = False
 ) -> FormatChange:
     """``arg`` appeared in ``since``: older targets lose it.
 
@@ -213,7 +213,7 @@ def argument_added(
 
 
 def argument_removed(
-    name: str, classes: Tuple[str, ...], arg: str, since: str, defaults: Tuple[Any, ...], any_value: bool = False
+    name: str, classes: tuple[str, ...], arg: str, since: str, defaults: tuple[Any, ...], any_value: bool = False
 ) -> FormatChange:
     """``arg`` is gone from ``since`` on: newer targets lose it (same rules)."""
     return FormatChange(
@@ -226,11 +226,11 @@ def argument_removed(
     )
 
 
-def argument_renamed(name: str, classes: Tuple[str, ...], old: str, new: str, since: str) -> FormatChange:
+def argument_renamed(name: str, classes: tuple[str, ...], old: str, new: str, since: str) -> FormatChange:
     """``old`` was renamed ``new`` in ``since``."""
 
     def rename(source: str, target: str) -> FixFunction:
-        def fix(obj: Obj) -> Optional[Fix]:
+        def fix(obj: Obj) -> Fix | None:
             config = _config_of(obj)
             if config is None or source not in config or target in config:
                 return None
@@ -245,10 +245,10 @@ def argument_renamed(name: str, classes: Tuple[str, ...], old: str, new: str, si
     )
 
 
-def class_added(name: str, classes: Tuple[str, ...], since: str) -> FormatChange:
+def class_added(name: str, classes: tuple[str, ...], since: str) -> FormatChange:
     """Classes first present in ``since``: an older target lacks them."""
 
-    def fix(obj: Obj) -> Optional[Fix]:
+    def fix(obj: Obj) -> Fix | None:
         class_name = str(obj.get("class_name"))
         raise Blocked(f"class {class_name!r} does not exist before Keras {since}", class_name, ("class_name",))
 
@@ -258,7 +258,7 @@ def class_added(name: str, classes: Tuple[str, ...], since: str) -> FormatChange
 # --- the fixes that need more than a helper ---------------------------------------------
 
 #: Keys of the 2.13+ / Keras 3 nested-object form that 2.x before 2.13 never wrote.
-NESTED_FORM_KEYS: FrozenSet[str] = frozenset(("module", "registered_name", "build_config", "compile_config"))
+NESTED_FORM_KEYS: frozenset[str] = frozenset(("module", "registered_name", "build_config", "compile_config"))
 
 #: Module prefixes of built-in objects (a ``registered_name`` under them is no custom name).
 _BUILTIN_MODULES = ("keras", "tf_keras", "builtins", "tensorflow")
@@ -268,19 +268,20 @@ def _is_builtin_module(module: Any) -> bool:
     return module is None or (isinstance(module, str) and module.split(".")[0] in _BUILTIN_MODULES)
 
 
-def _nested_form_down(obj: Obj) -> Optional[Fix]:
+def _nested_form_down(obj: Obj) -> Fix | None:
     if not any(key in obj for key in NESTED_FORM_KEYS):
         return None
     new = {key: value for key, value in obj.items() if key not in NESTED_FORM_KEYS}
     registered = obj.get("registered_name")
     described = "dropped " + "/".join(sorted(key for key in NESTED_FORM_KEYS if key in obj))
-    if isinstance(registered, str) and registered != obj.get("class_name") and not _is_builtin_module(obj.get("module")):
+    custom = not _is_builtin_module(obj.get("module"))
+    if isinstance(registered, str) and registered != obj.get("class_name") and custom:
         new["class_name"] = registered
         described += f"; class_name from registered_name {registered!r}"
     return Fix(new, described + " (2.x nested-object form)", ())
 
 
-def _function_object_down(obj: Obj) -> Optional[Fix]:
+def _function_object_down(obj: Obj) -> Fix | None:
     config = obj.get("config")
     if not isinstance(config, str):
         return None
@@ -289,7 +290,7 @@ def _function_object_down(obj: Obj) -> Optional[Fix]:
     return Fix(name, f"function object to its name {name!r}", ())
 
 
-def _tuple_object_down(obj: Obj) -> Optional[Fix]:
+def _tuple_object_down(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     if config is None or not isinstance(config.get("value"), list):
         return None
@@ -300,7 +301,7 @@ def _tuple_object_down(obj: Obj) -> Optional[Fix]:
 _MIXED_PREFIX = "mixed_"
 
 
-def _dtype_policy_down(obj: Obj) -> Optional[Fix]:
+def _dtype_policy_down(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     name = config.get("name") if config is not None else None
     if not isinstance(name, str):
@@ -310,7 +311,7 @@ def _dtype_policy_down(obj: Obj) -> Optional[Fix]:
     return Fix(name, f"DTypePolicy to dtype string {name!r}", ())
 
 
-def _policy_up(obj: Obj) -> Optional[Fix]:
+def _policy_up(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     name = config.get("name") if config is not None else None
     if not isinstance(name, str) or "module" in obj:
@@ -318,7 +319,7 @@ def _policy_up(obj: Obj) -> Optional[Fix]:
     return Fix(name, f"Policy dict to policy name {name!r}", ())
 
 
-def _model_class_down(obj: Obj) -> Optional[Fix]:
+def _model_class_down(obj: Obj) -> Fix | None:
     if obj.get("class_name") != "Functional":
         return None
     new = dict(obj)
@@ -331,7 +332,7 @@ def _is_functional_config(obj: Obj) -> bool:
     return config is not None and "layers" in config and "input_layers" in config
 
 
-def _model_class_up(obj: Obj) -> Optional[Fix]:
+def _model_class_up(obj: Obj) -> Fix | None:
     if obj.get("class_name") != "Model" or not _is_functional_config(obj) or "module" in obj:
         return None
     new = dict(obj)
@@ -340,7 +341,7 @@ def _model_class_up(obj: Obj) -> Optional[Fix]:
 
 
 #: Where Keras 3 keeps its model classes, as its ``module`` keys name them.
-KERAS3_MODEL_MODULES: Dict[str, str] = {
+KERAS3_MODEL_MODULES: dict[str, str] = {
     "Functional": "keras.src.models.functional",
     "Sequential": "keras",
     "Model": "keras.src.models.model",
@@ -349,7 +350,7 @@ KERAS3_MODEL_MODULES: Dict[str, str] = {
 _OLD_MODEL_MODULE = re.compile(r"^(?:tf_)?keras(?:\.src)?\.engine\.(?:functional|sequential|training)$")
 
 
-def _model_module_up(obj: Obj) -> Optional[Fix]:
+def _model_module_up(obj: Obj) -> Fix | None:
     class_name = obj.get("class_name")
     wanted = KERAS3_MODEL_MODULES.get(class_name) if isinstance(class_name, str) else None
     module = obj.get("module")
@@ -363,7 +364,7 @@ def _model_module_up(obj: Obj) -> Optional[Fix]:
     return Fix(new, f"module {module!r} to Keras 3's {wanted!r}", ("module",))
 
 
-def _model_module_down(obj: Obj) -> Optional[Fix]:
+def _model_module_down(obj: Obj) -> Fix | None:
     module = obj.get("module")
     if not (isinstance(module, str) and module.startswith("keras.src.models")):
         return None
@@ -374,7 +375,7 @@ def _model_module_down(obj: Obj) -> Optional[Fix]:
 _KERAS_TENSOR = "__keras_tensor__"
 
 
-def _node_tensors(value: Any, out: List[List[Any]]) -> bool:
+def _node_tensors(value: Any, out: list[list[Any]]) -> bool:
     """Collect ``keras_history`` triples of a Keras 3 node's first argument."""
     if isinstance(value, dict):
         if value.get("class_name") != _KERAS_TENSOR:
@@ -389,7 +390,7 @@ def _node_tensors(value: Any, out: List[List[Any]]) -> bool:
     return False
 
 
-def _nodes_down(obj: Obj) -> Optional[Fix]:
+def _nodes_down(obj: Obj) -> Fix | None:
     nodes = obj.get("inbound_nodes")
     if not isinstance(nodes, list) or not any(isinstance(node, dict) for node in nodes):
         return None
@@ -400,7 +401,7 @@ def _nodes_down(obj: Obj) -> Optional[Fix]:
             continue
         args = node.get("args") or []
         kwargs = node.get("kwargs") or {}
-        tensors: List[List[Any]] = []
+        tensors: list[list[Any]] = []
         if len(args) != 1 or not _node_tensors(args[0], tensors) or not isinstance(kwargs, dict):
             raise Blocked(
                 "a Keras 3 node with other than one tensor argument has no Keras 2 form",
@@ -418,7 +419,7 @@ def _nodes_down(obj: Obj) -> Optional[Fix]:
     return Fix(new, "Keras 3 call nodes to Keras 2 node lists", ("inbound_nodes",))
 
 
-def _io_layers_down(obj: Obj) -> Optional[Fix]:
+def _io_layers_down(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     if config is None:
         return None
@@ -434,7 +435,7 @@ def _io_layers_down(obj: Obj) -> Optional[Fix]:
     return Fix(_with_config(obj, new), "single " + "/".join(sorted(changed)) + " wrapped in a list", ("config",))
 
 
-def _regularizer_down(obj: Obj) -> Optional[Fix]:
+def _regularizer_down(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     if config is None:
         return None
@@ -448,17 +449,18 @@ def _regularizer_down(obj: Obj) -> Optional[Fix]:
     )
 
 
-def _layer_input_shape_up(obj: Obj) -> Optional[Fix]:
+def _layer_input_shape_up(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     if config is None or obj.get("class_name") == "InputLayer" or not isinstance(config.get("batch_input_shape"), list):
         return None
     new = {key: value for key, value in config.items() if key != "batch_input_shape"}
     new["input_shape"] = list(config["batch_input_shape"][1:])
-    return Fix(_with_config(obj, new), "batch_input_shape to input_shape (Keras 3 layers)", ("config", "batch_input_shape"))
+    described = "batch_input_shape to input_shape (Keras 3 layers)"
+    return Fix(_with_config(obj, new), described, ("config", "batch_input_shape"))
 
 
 #: Wrapper layers and the config keys holding the layers they wrap.
-WRAPPED_LAYER_KEYS: Dict[str, Tuple[str, ...]] = {
+WRAPPED_LAYER_KEYS: dict[str, tuple[str, ...]] = {
     "Bidirectional": ("layer", "backward_layer"),
     "TimeDistributed": ("layer",),
     "RNN": ("cell",),
@@ -477,7 +479,7 @@ def _with_layer_module(value: Any) -> Any:
     return new
 
 
-def _wrapped_module_up(obj: Obj) -> Optional[Fix]:
+def _wrapped_module_up(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     keys = WRAPPED_LAYER_KEYS.get(str(obj.get("class_name")), ())
     if config is None:
@@ -491,7 +493,7 @@ def _wrapped_module_up(obj: Obj) -> Optional[Fix]:
     return Fix(_with_config(obj, new), "module keys on the wrapped " + "/".join(sorted(changed)), ("config",))
 
 
-def _bn_axis_up(obj: Obj) -> Optional[Fix]:
+def _bn_axis_up(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     axis = config.get("axis") if config is not None else None
     if not (isinstance(axis, list) and len(axis) == 1 and isinstance(axis[0], int)):
@@ -501,7 +503,7 @@ def _bn_axis_up(obj: Obj) -> Optional[Fix]:
     return Fix(_with_config(obj, new), f"axis {axis!r} to {axis[0]!r}", ("config", "axis"))
 
 
-def _hard_sigmoid_up(obj: Obj) -> Optional[Fix]:
+def _hard_sigmoid_up(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     if config is None:
         return None
@@ -516,7 +518,7 @@ def _hard_sigmoid_up(obj: Obj) -> Optional[Fix]:
     return None
 
 
-def _shared_id_down(obj: Obj) -> Optional[Fix]:
+def _shared_id_down(obj: Obj) -> Fix | None:
     if "shared_object_id" not in obj:
         return None
     new = {key: value for key, value in obj.items() if key != "shared_object_id"}
@@ -526,19 +528,19 @@ def _shared_id_down(obj: Obj) -> Optional[Fix]:
 # --- the table -------------------------------------------------------------------------
 
 #: Initializer classes (every name they have been written under).
-INITIALIZERS: Tuple[str, ...] = (
+INITIALIZERS: tuple[str, ...] = (
     "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal",
     "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform", "TruncatedNormal",
     "VarianceScaling", "Zeros",
 )
-VARIANCE_SCALING: Tuple[str, ...] = (
+VARIANCE_SCALING: tuple[str, ...] = (
     "VarianceScaling", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal", "LecunUniform",
 )
-RNN_LAYERS: Tuple[str, ...] = ("RNN", "SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
-RNN_CELLS: Tuple[str, ...] = ("SimpleRNNCell", "LSTMCell", "GRUCell")
+RNN_LAYERS: tuple[str, ...] = ("RNN", "SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
+RNN_CELLS: tuple[str, ...] = ("SimpleRNNCell", "LSTMCell", "GRUCell")
 
 #: Classes of Keras 3 only (checked against every 2.x of the matrix).
-KERAS3_ONLY_CLASSES: Tuple[str, ...] = (
+KERAS3_ONLY_CLASSES: tuple[str, ...] = (
     "AutoContrast", "Equalization", "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment",
     "RandomColorDegeneration", "RandomColorJitter", "RandomGrayscale", "RandomHue", "RandomPosterization",
     "RandomSaturation", "RandomSharpness", "RandomShear", "Solarization", "TorchModuleWrapper", "JaxLayer",
@@ -547,7 +549,7 @@ KERAS3_ONLY_CLASSES: Tuple[str, ...] = (
     "CutMix", "AugMix",
 )
 
-FORMAT_CHANGES: Tuple[FormatChange, ...] = (
+FORMAT_CHANGES: tuple[FormatChange, ...] = (
     # Object forms first: later rows see 2.x-form objects.
     FormatChange(
         "function-object", "object-form", "2.13", ("function",),

@@ -197,7 +197,9 @@ def _guarded_new(original):
         if loader_translation() and (args or "config" in kwargs):
             config = args[0] if args else kwargs.pop("config")
             custom_objects = args[1] if len(args) > 1 else kwargs.get("custom_objects")
-            return run_translated(lambda new: deserialize_keras_object(new, *args[1:], **kwargs), config, custom_objects)
+            return run_translated(
+                lambda new: deserialize_keras_object(new, *args[1:], **kwargs), config, custom_objects
+            )
         return deserialize_keras_object(*args, **kwargs)
 
     translating.__name__ = translating.__qualname__ = "deserialize_keras_object"

@@ -23,7 +23,7 @@ import json
 import os
 import threading
 import zipfile
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple, TypeVar, Union
+from typing import Any, Callable, Iterable, NamedTuple, TypeVar
 
 from . import format_changes as _fc
 from .format_changes import Blocked, FormatChange, TranslationError, UnknownReleaseError, Version, parse_release
@@ -69,7 +69,7 @@ class Translation(NamedTuple):
     """What :func:`translate` returns: ``new_config, changes = translate(...)``."""
 
     config: Any
-    changes: List[Change]
+    changes: list[Change]
 
 
 class _Plan:
@@ -78,14 +78,14 @@ class _Plan:
     def __init__(self, target: Version) -> None:
         self.target = target
         self.label = _fc.release_name(target)
-        self.steps: List[Tuple[FormatChange, Callable[[Dict[str, Any]], Any]]] = []
+        self.steps: list[tuple[FormatChange, Callable[[dict[str, Any]], Any]]] = []
         for row in _fc.FORMAT_CHANGES:
             fix = row.down if target < parse_release(row.since) else row.up
             if fix is not None:
                 self.steps.append((row, fix))
-        self.by_class: Dict[str, List[Tuple[FormatChange, Callable[[Dict[str, Any]], Any]]]] = {}
+        self.by_class: dict[str, list[tuple[FormatChange, Callable[[dict[str, Any]], Any]]]] = {}
 
-    def for_class(self, class_name: str) -> List[Tuple[FormatChange, Callable[[Dict[str, Any]], Any]]]:
+    def for_class(self, class_name: str) -> list[tuple[FormatChange, Callable[[dict[str, Any]], Any]]]:
         steps = self.by_class.get(class_name)
         if steps is None:
             steps = [(row, fix) for row, fix in self.steps if not row.classes or class_name in row.classes]
@@ -93,7 +93,7 @@ class _Plan:
         return steps
 
 
-_PLANS: Dict[Version, _Plan] = {}
+_PLANS: dict[Version, _Plan] = {}
 
 
 def _plan(target: Version) -> _Plan:
@@ -107,9 +107,9 @@ class _Walk:
     def __init__(self, plan: _Plan, custom: Iterable[str]) -> None:
         self.plan = plan
         self.custom = frozenset(custom)
-        self.changes: List[Change] = []
+        self.changes: list[Change] = []
 
-    def value(self, value: Any, parts: Tuple[Any, ...]) -> Any:
+    def value(self, value: Any, parts: tuple[Any, ...]) -> Any:
         if len(parts) > MAX_DEPTH:
             raise TranslationError(
                 f"config nested deeper than {MAX_DEPTH} levels at {path_text(_ROOT, parts[:8])}...",
@@ -119,7 +119,7 @@ class _Walk:
         if isinstance(value, dict):
             return self.object(value, parts)
         if isinstance(value, list):
-            new: Optional[List[Any]] = None
+            new: list[Any] | None = None
             for index, item in enumerate(value):
                 if isinstance(item, (dict, list)):
                     result = self.value(item, parts + (index,))
@@ -130,8 +130,8 @@ class _Walk:
             return value if new is None else new
         return value
 
-    def object(self, obj: Dict[str, Any], parts: Tuple[Any, ...]) -> Any:
-        new: Optional[Dict[str, Any]] = None
+    def object(self, obj: dict[str, Any], parts: tuple[Any, ...]) -> Any:
+        new: dict[str, Any] | None = None
         for key, item in obj.items():
             if isinstance(item, (dict, list)) and key not in _NODE_KEYS:
                 result = self.value(item, parts + (key,))
@@ -181,11 +181,13 @@ def bound_release() -> Version:
     source = flavour.keras_version or ""
     version = info["tensorflow_version"] if source.startswith("tensorflow:") else info["keras_version"]
     if not version:
-        raise UnknownReleaseError("no Keras is loaded: pass target='<release>' (see keras_deser.format_changes.RELEASES)")
+        raise UnknownReleaseError(
+            "no Keras is loaded: pass target='<release>' (see keras_deser.format_changes.RELEASES)"
+        )
     return parse_release(version)
 
 
-def _target_version(target: Union[str, Version, None]) -> Version:
+def _target_version(target: str | Version | None) -> Version:
     if target is None:
         return bound_release()
     if isinstance(target, tuple):
@@ -194,7 +196,7 @@ def _target_version(target: Union[str, Version, None]) -> Version:
 
 
 def translate(
-    config: Any, target: Union[str, None] = None, custom_objects: Optional[Iterable[str]] = None
+    config: Any, target: str | None = None, custom_objects: Iterable[str] | None = None
 ) -> Translation:
     """Translate ``config`` (a dict, or a JSON string) for ``target``.
 
@@ -234,7 +236,7 @@ def _copy(value: Any) -> Any:
 # --- source inference ---------------------------------------------------------------
 
 
-def infer_source(config: Any, keras_version: Optional[str] = None) -> str:
+def infer_source(config: Any, keras_version: str | None = None) -> str:
     """The release label whose form ``config`` is in, read from its markers.
 
     ``keras_version`` (an HDF5 file's ``keras_version`` attribute, when the
@@ -250,7 +252,7 @@ def infer_source(config: Any, keras_version: Optional[str] = None) -> str:
             return _fc.release_name(parse_release(keras_version))
         except UnknownReleaseError:
             pass
-    found: List[Version] = []
+    found: list[Version] = []
     stack = [config]
     seen = 0
     while stack and seen < 1_000_000:
@@ -304,7 +306,7 @@ def loader_translation() -> bool:
     return _LOADER["on"]
 
 
-def _custom_names(custom_objects: Any) -> List[str]:
+def _custom_names(custom_objects: Any) -> list[str]:
     from .registry import get_custom_objects
 
     names = list(get_custom_objects())
@@ -349,7 +351,7 @@ def _decode(value: Any) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
-def read_model_config(path: str) -> Tuple[Dict[str, Any], Optional[str]]:
+def read_model_config(path: str) -> tuple[dict[str, Any], str | None]:
     """``(config, keras_version)`` of a saved model: JSON, HDF5 or ``.keras``.
 
     HDF5: the ``model_config`` attribute (``h5py`` needed); ``.keras``:
