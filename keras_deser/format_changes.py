@@ -603,6 +603,7 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
         down=_io_layers_down,
     ),
     argument_renamed("input-batch-shape", ("InputLayer",), "batch_input_shape", "batch_shape", "3.0"),
+    argument_renamed("leaky-relu-slope", ("LeakyReLU",), "alpha", "negative_slope", "3.0"),
     argument_added("input-optional", ("InputLayer",), "optional", "2.16", (False,)),
     FormatChange(
         "l1-l2-classes", "class-added", "2.3", ("L1", "L2"),

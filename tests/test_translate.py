@@ -480,3 +480,31 @@ def test_converted_hdf5_loads_without_keras_deser(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert float(done.stdout.strip().splitlines()[-1]) < 1e-4
     assert np is not None
+
+
+# --- .keras archives ----------------------------------------------------------------------
+
+FIXTURES = os.path.join(HERE, "translate_fixtures")
+#: .keras archives saved by 2.15, tf_keras 2.21 and Keras 3 of one model
+#: (LSTM + Bidirectional(GRU) + Dense, 476 parameters).
+ARCHIVES = ["tf2.15-rnn.keras", "tf2.21-tf_keras-rnn.keras", "keras3-jax-rnn.keras"]
+
+
+@pytest.mark.parametrize("name", ARCHIVES)
+def test_keras_archive_config_translates_for_every_release(name):
+    config, version = translation.read_model_config(os.path.join(FIXTURES, name))
+    assert version
+    for target in TARGETS:
+        new, _changes = keras_deser.translate(config, target=target)
+        if parse_release(target) < (2, 13):
+            assert "module" not in _keys(new, set())
+
+
+@pytest.mark.parametrize("name", ARCHIVES)
+def test_keras_archive_config_builds_here(name):
+    layers = _keras()
+    keras = layers.keras
+    config, _version = translation.read_model_config(os.path.join(FIXTURES, name))
+    with keras_deser.patched(translate=True):
+        model = keras.models.model_from_json(json.dumps(config))
+    assert model.count_params() == 476
