@@ -11,7 +11,7 @@ name, because that builds a second copy of it.
 import importlib
 import sys
 import threading
-from typing import Any, Dict, NamedTuple, Optional
+from typing import Any, Callable, Dict, NamedTuple, Optional
 
 from . import flavours as _flavours
 from .introspection import Introspector
@@ -55,6 +55,16 @@ class Binding(NamedTuple):
     legacy_module: Any
     tensorflow_version: Optional[str]
     keras_version: Optional[str]
+
+    def json_decoder(self) -> Optional[Callable[[str], Any]]:
+        """The bound release's own JSON decoder (``Flavour.json_decoder``), or None.
+
+        Only once its module is imported (nothing is imported here); None
+        when standalone.
+        """
+        module_name, _, attribute = (self.flavour.json_decoder or "").partition(":")
+        decode = getattr(sys.modules.get(module_name), attribute, None) if module_name else None
+        return decode if callable(decode) else None
 
 
 def _walk(root, dotted):

@@ -9,17 +9,36 @@ message (``str(error)`` is unchanged); keras_deser adds PEP 678 notes
 * for an unknown name, "did you mean" suggestions from the names that were
   available (registry, ``custom_objects``, ``module_objects``).
 
+Paths are rendered by :mod:`keras_deser.keypath`, the one syntax keras_deser
+shows.  What the notes say is also readable as data: :func:`key_path` gives
+the keys of the path (``('config', 'layers', 3)``) and :func:`unknown_name`
+the kind and name of an unresolvable name (``('layer', 'MyLayer')``).
+
 Configs nested deeper than Python's recursion limit raise
 :class:`ConfigTooDeepError` (a ``ValueError``) instead of a
 ``RecursionError`` from deep inside keras_deser.
 """
 
-import sys
+from __future__ import annotations
 
-__all__ = ["ConfigTooDeepError", "add_note", "annotate", "note_suggestions"]
+import sys
+from typing import Any, Iterable
+
+from .keypath import path_text
+
+__all__ = [
+    "ConfigTooDeepError",
+    "add_note",
+    "annotate",
+    "key_path",
+    "mark_unknown",
+    "note_suggestions",
+    "unknown_name",
+]
 
 _CHAIN = "_keras_deser_chain"
 _PATH_NOTE = "_keras_deser_path_note"
+_UNKNOWN = "_keras_deser_unknown"
 #: Nesting levels beyond which the path is not traced any further.
 MAX_TRACED_LEVELS = 256
 #: Containers searched, at most, to place one level inside the next.
@@ -30,7 +49,7 @@ class ConfigTooDeepError(ValueError):
     """The config is nested deeper than Python's recursion limit allows."""
 
 
-def add_note(error, text):
+def add_note(error: BaseException, text: str) -> None:
     """Attach ``text`` as a PEP 678 note, on any Python."""
     if hasattr(error, "add_note"):
         error.add_note(text)
@@ -39,13 +58,13 @@ def add_note(error, text):
     if not isinstance(notes, list):
         notes = []
         try:
-            error.__notes__ = notes
+            setattr(error, "__notes__", notes)  # noqa: B010 (before Python 3.11 BaseException declares no __notes__)
         except AttributeError:
             return
     notes.append(text)
 
 
-def _replace_note(error, old, new):
+def _replace_note(error: BaseException, old: str | None, new: str) -> None:
     notes = getattr(error, "__notes__", None)
     if isinstance(notes, list) and old in notes:
         notes[notes.index(old)] = new
@@ -53,15 +72,16 @@ def _replace_note(error, old, new):
         add_note(error, new)
 
 
-def _locate(container, target):
+def _locate(container: Any, target: Any) -> tuple[Any, ...] | None:
     """Key path from ``container`` to ``target`` (by identity; strings by value)."""
     by_value = isinstance(target, str)
     seen = set()
-    stack = [(container, ())]
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(container, ())]
     searched = 0
     while stack and searched < _MAX_SEARCH:
         node, parts = stack.pop()
         searched += 1
+        items: list[tuple[Any, Any]]
         if isinstance(node, dict):
             if id(node) in seen:
                 continue
@@ -83,11 +103,50 @@ def _locate(container, target):
     return None
 
 
-def _path(parts):
-    return "config" + "".join(f"[{part!r}]" for part in parts)
+def _path(parts: Iterable[Any]) -> str:
+    return path_text("config", parts, max_parts=None)
 
 
-def annotate(error, identifier):
+def key_path(error: BaseException) -> tuple[Any, ...] | None:
+    """The keys from the outermost config to where ``error`` was raised, or None.
+
+    Set by keras_deser while the error travels out of a nested
+    deserialization: ``('config', 'layers', 3)`` for an error raised while
+    deserializing ``config['config']['layers'][3]``, ``()`` for one raised
+    while deserializing the outermost config itself (for an unknown class:
+    its ``class_name``; an error raised in upstream code that keras_deser
+    called is placed at the innermost object keras_deser was building).
+    None when the error never passed through keras_deser or its place in
+    the outer config could not be found.
+    """
+    state = getattr(error, "__dict__", None)
+    chain = state.get(_CHAIN) if isinstance(state, dict) else None
+    if not chain or chain[1] is None:
+        return None
+    return tuple(chain[1])
+
+
+def mark_unknown(error: BaseException, kind: str, name: Any) -> None:
+    """Record that ``error`` reports the unknown ``name`` of ``kind`` (never raises)."""
+    try:
+        error.__dict__[_UNKNOWN] = (str(kind), name)
+    except (AttributeError, TypeError):
+        return
+
+
+def unknown_name(error: BaseException) -> tuple[str, Any] | None:
+    """``(kind, name)`` of keras_deser's ``Unknown <kind>: <name>`` error, or None.
+
+    ``kind`` is the ``printable_module_name`` the name was looked up as
+    (``'layer'``, ``'object'`` ...), ``name`` the class or function name as
+    the config wrote it.  Errors raised by upstream code have none.
+    """
+    state = getattr(error, "__dict__", None)
+    found = state.get(_UNKNOWN) if isinstance(state, dict) else None
+    return found if isinstance(found, tuple) else None
+
+
+def annotate(error: BaseException, identifier: Any) -> None:
     """Record that ``error`` passed through the deserialization of ``identifier``.
 
     Called at every nesting level on the way out; each call extends the key
@@ -124,7 +183,7 @@ def annotate(error, identifier):
         return
 
 
-def note_suggestions(error, name, candidates):
+def note_suggestions(error: BaseException, name: Any, candidates: Iterable[Any]) -> None:
     """Add a "did you mean" note for the unknown ``name``."""
     try:
         import difflib
@@ -137,7 +196,7 @@ def note_suggestions(error, name, candidates):
         return
 
 
-def too_deep():
+def too_deep() -> ConfigTooDeepError:
     """The error raised in place of a RecursionError from nesting."""
     return ConfigTooDeepError(
         f"Config nested too deeply: Python's recursion limit ({sys.getrecursionlimit()}) "

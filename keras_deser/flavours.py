@@ -67,6 +67,10 @@ class Flavour(NamedTuple):
     #: a version string and ``(lowest, first too new)``.  ``install()``
     #: refuses other versions unless forced.
     tested: Tuple[str, Tuple[str, str]] = ("", ("", ""))
+    #: ``module:function`` of the JSON decoder the release's ``model_from_json``
+    #: uses (it understands ``__tuple__``, ``TensorShape`` ...); read only
+    #: once that module is imported.  None: plain :mod:`json`.
+    json_decoder: Optional[str] = None
 
 
 #: Pure Python: no TensorFlow or Keras loaded.  keras_deser owns all state.
@@ -90,6 +94,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
             "tensorflow:compat.v2.keras.utils.deserialize_keras_object",
         ),
+        json_decoder="tensorflow.python.keras.saving.saved_model.json_utils:decode",
     ),
     Flavour(
         name="keras-2.10",
@@ -106,6 +111,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
             "keras:utils.deserialize_keras_object",
         ),
+        json_decoder="keras.saving.saved_model.json_utils:decode",
     ),
     Flavour(
         name="keras-2.6",
@@ -119,6 +125,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
             "keras:utils.deserialize_keras_object",
         ),
+        json_decoder="keras.saving.saved_model.json_utils:decode",
     ),
     Flavour(
         name="keras-2.11",
@@ -135,6 +142,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:keras.utils.legacy.deserialize_keras_object",
             "keras:utils.deserialize_keras_object",
         ),
+        json_decoder="keras.saving.legacy.saved_model.json_utils:decode",
     ),
     Flavour(
         name="keras-2.13",
@@ -150,6 +158,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:keras.utils.legacy.deserialize_keras_object",
             "keras:utils.legacy.deserialize_keras_object",
         ),
+        json_decoder="keras.src.saving.legacy.saved_model.json_utils:decode",
     ),
     Flavour(
         name="tf_keras",
@@ -164,6 +173,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:keras.utils.legacy.deserialize_keras_object",
             "tf_keras:utils.legacy.deserialize_keras_object",
         ),
+        json_decoder="tf_keras.src.saving.legacy.saved_model.json_utils:decode",
     ),
     Flavour(
         name="keras-3",
@@ -182,6 +192,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "keras:utils.legacy.deserialize_keras_object",
             "keras:legacy.saving.deserialize_keras_object",
         ),
+        json_decoder="keras.src.legacy.saving.json_utils:decode",
     ),
 )
 

@@ -8,9 +8,16 @@ of ``n`` nested levels renders each path in ``O(MAX_PATH_PARTS)``; paths
 longer than :data:`MAX_PATH_PARTS` keys have their middle elided.
 """
 
-import reprlib
+from __future__ import annotations
 
-__all__ = ["MAX_PATH_PARTS", "link", "render", "path_text", "short_repr", "display_name"]
+import reprlib
+from typing import Any, Iterable, Optional, Tuple
+
+#: One key of a path, linked to the path of its parent:
+#: ``(parent, key, depth, head)``; ``None`` is the root itself.
+Link = Optional[Tuple[Any, Any, int, Tuple[Any, ...]]]
+
+__all__ = ["MAX_PATH_PARTS", "Link", "link", "render", "path_text", "short_repr", "display_name"]
 
 #: Paths longer than this many keys are shown with the middle elided.
 MAX_PATH_PARTS = 64
@@ -22,7 +29,7 @@ _SHORT.maxstring = 80
 _SHORT.maxother = 80
 
 
-def short_repr(value):
+def short_repr(value: Any) -> str:
     """``repr(value)``, bounded in size and depth (never a RecursionError)."""
     if type(value) in (str, int, bool, type(None)) and not (isinstance(value, str) and len(value) > 200):
         return repr(value)
@@ -32,17 +39,21 @@ def short_repr(value):
         return f"<{type(value).__name__}>"
 
 
-def display_name(name):
+def display_name(name: Any) -> str:
     """The name as a finding shows it: strings as they are, others bounded."""
     return name if isinstance(name, str) else short_repr(name)
 
 
-def path_text(root, parts):
-    """``root['a'][3]`` from ``['a', 3]``; the middle of very long paths elided."""
+def path_text(root: str, parts: Iterable[Any], max_parts: int | None = MAX_PATH_PARTS) -> str:
+    """``root['a'][3]`` from ``['a', 3]``.
+
+    The middle of paths longer than ``max_parts`` keys is elided (None:
+    never; error notes show the whole path keras_deser traced).
+    """
     parts = list(parts)
-    if len(parts) > MAX_PATH_PARTS:
-        tail = MAX_PATH_PARTS - _HEAD_PARTS
-        elided = len(parts) - MAX_PATH_PARTS
+    if max_parts is not None and len(parts) > max_parts:
+        tail = max_parts - _HEAD_PARTS
+        elided = len(parts) - max_parts
         return (
             root
             + "".join(f"[{short_repr(part)}]" for part in parts[:_HEAD_PARTS])
@@ -57,7 +68,8 @@ def path_text(root, parts):
 # deep the config is (an audit of n nested levels stays linear).
 
 
-def link(parent, key):
+def link(parent: Link, key: Any) -> Link:
+    """The path of ``parent`` extended by ``key``."""
     if parent is None:
         return (None, key, 1, (key,))
     depth = parent[2] + 1
@@ -65,7 +77,8 @@ def link(parent, key):
     return (parent, key, depth, head)
 
 
-def render(root, link, *more):
+def render(root: str, link: Link, *more: Any) -> str:
+    """The text of the path ``link`` (then the keys ``more``) from ``root``."""
     depth = link[2] if link is not None else 0
     total = depth + len(more)
     if total <= MAX_PATH_PARTS:

@@ -95,6 +95,7 @@ def _raise_unknown(printable_module_name, name, module_objects, custom_objects):
         if isinstance(source, dict):
             candidates.extend(source)
     errors.note_suggestions(error, name, candidates)
+    errors.mark_unknown(error, printable_module_name, name)
     raise error
 
 

@@ -327,7 +327,7 @@ def test_load_unknown_keras_layer(tmp_path):
         assert f"{type(theirs).__name__}: {theirs}" in own_lines(proc.stderr), (theirs, proc.stderr)
         return
     assert "NoSuchMerge" in proc.stderr
-    assert f"$.config.layers[{index}].class_name" in proc.stderr
+    assert f"config['config']['layers'][{index}]['class_name']" in proc.stderr
     assert "broken.json" in proc.stderr
 
 
@@ -376,7 +376,7 @@ def test_unresolvable_name_exit_1_names_class_and_path(workdir, capsys):
     err = capsys.readouterr().err
     assert code == 1
     assert "'Nowhere'" in err
-    assert "$.config.points[1].class_name" in err
+    assert "config['config']['points'][1]['class_name']" in err
     assert "polygon.json" in err
 
 
@@ -387,7 +387,7 @@ def test_unresolvable_name_json_error(workdir, capsys):
     assert code == 1
     document = json.loads(captured.out)
     assert document["ok"] is False
-    assert document["error"]["path"] == "$.config.points[0].class_name"
+    assert document["error"]["path"] == "config['config']['points'][0]['class_name']"
     assert document["error"]["exit_code"] == 1
     assert "Nowhere" in captured.err
 
@@ -673,6 +673,79 @@ def test_verify_where_keras_deser_is_installed():
     assert after.split() == ["True", "True"]
 
 
+PROBE_MODULE = textwrap.dedent(
+    """
+    import os, sys
+    import keras_deser
+    import tensorflow as tf
+
+    _OURS = os.path.dirname(os.path.abspath(keras_deser.__file__))
+    LOADERS = []
+
+
+    def _loader():
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code.co_name == "deserialize_keras_object":
+                return "keras_deser" if os.path.abspath(frame.f_code.co_filename).startswith(_OURS) else "upstream"
+            frame = frame.f_back
+
+
+    class Probe(tf.keras.layers.Layer):
+        \"\"\"Records whose deserialize_keras_object built it, in its config.\"\"\"
+
+        def __init__(self, loader=None, **kwargs):
+            super().__init__(**kwargs)
+            self.loader = loader
+
+        def call(self, inputs):
+            return inputs
+
+        def get_config(self):
+            return dict(super().get_config(), loader=self.loader)
+
+        @classmethod
+        def from_config(cls, config):
+            LOADERS.append(_loader())
+            return super().from_config(dict(config, loader=LOADERS[-1]))
+
+
+    def save(path):
+        inputs = tf.keras.layers.Input(shape=(2,), name="x")
+        model = tf.keras.models.Model(inputs, tf.keras.layers.Dense(1, name="out")(Probe(name="probe")(inputs)))
+        open(path, "w").write(model.to_json())
+    """
+)
+
+
+@needs_tf
+@pytest.mark.parametrize("installed_first", [False, True])
+def test_verify_builds_the_upstream_side_with_upstream_throughout(workdir, installed_first):
+    """A Functional whose nested layer records its loader: verify's upstream
+    side builds it with upstream's function even while keras_deser is
+    installed; the keras_deser side with keras_deser where the release routes
+    a Functional's layers through the 4-argument function (then the outcomes
+    differ, and verify says so), else upstream too (Keras 2.13+'s loaders)."""
+    (workdir / "probes.py").write_text(PROBE_MODULE)
+    path = str(workdir / "probe_model.json")
+    subprocess.run([sys.executable, "-c", f"import probes; probes.save({path!r})"], cwd=str(workdir), check=True,
+                   capture_output=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    prelude = "import atexit, probes\natexit.register(lambda: print('LOADERS', *probes.LOADERS))\n"
+    if installed_first:
+        prelude = "import tensorflow, keras_deser\nkeras_deser.install()\n" + prelude
+    proc = run(["verify", path, "--json", "--custom-objects", "probes:Probe"], cwd=str(workdir), prelude=prelude)
+    document, _, loaders = proc.stdout.rpartition("LOADERS")
+    result = json.loads(document)
+    upstream_side, ours = loaders.split()
+    assert upstream_side == "upstream", (loaders, proc.stderr)
+    if ours == "keras_deser":
+        assert proc.returncode == 1 and result["status"] == "different", result
+        changed = [line.split() for line in result["diff"].splitlines() if '"loader"' in line]
+        assert changed == [["-", '"loader":', '"upstream"'], ["+", '"loader":', '"keras_deser"']], result["diff"]
+    else:
+        assert proc.returncode == 0 and result["status"] == "identical", result
+
+
 @needs_tf
 def test_verify_with_the_no_code_change_switch():
     env_prelude = "import os\nos.environ['KERAS_DESER_INSTALL'] = 'safe'\nimport keras_deser._activation as a\na.activate()\nimport tensorflow\n"
@@ -693,7 +766,10 @@ def test_verify_without_keras_fails():
     assert "verify needs an installed TensorFlow/Keras" in proc.stderr
 
 
-def test_describe_diff_is_readable():
+def test_verify_outcome_diff_is_readable():
+    """verify shows keras_deser.testing's outcomes (class and get_config()) and their diff."""
+    from keras_deser import testing
+
     class A:
         def __init__(self, **config):
             self.config = config
@@ -701,9 +777,12 @@ def test_describe_diff_is_readable():
         def get_config(self):
             return self.config
 
-    left, right = cli.describe(A(units=3, name="a")), cli.describe(A(units=4, name="a"))
+    left = testing.outcome_of(lambda config, *a: A(**config), {"units": 3, "name": "a"})
+    right = testing.outcome_of(lambda config, *a: A(**config), {"units": 4, "name": "a"})
     assert left != right
-    assert json.loads(left)["config"] == {"name": "a", "units": 3}
+    assert json.loads(left.render())["detail"] == {"name": "a", "units": 3}
+    diff = testing.Comparison(False, right, left).diff("upstream (x)", "keras_deser")
+    assert '-    "units": 3' in diff and '+    "units": 4' in diff and diff.startswith("--- upstream (x)")
 
 
 # --- audit ------------------------------------------------------------------
@@ -855,6 +934,8 @@ def test_key_paths():
         "class_name": "Model",
         "config": {"layers": [{"class_name": "Dense", "config": {"activation": "swishy"}}, {"odd key": "swishy"}]},
     }
-    assert cli.key_paths(config, "Dense") == ["$.config.layers[0].class_name"]
-    assert cli.key_paths(config, "swishy") == ["$.config.layers[0].config.activation", '$.config.layers[1]["odd key"]']
+    assert cli.key_paths(config, "Dense") == ["config['config']['layers'][0]['class_name']"]
+    assert cli.key_paths(config, "swishy") == [
+        "config['config']['layers'][0]['config']['activation']", "config['config']['layers'][1]['odd key']"
+    ]
     assert cli.key_paths(config, "absent") == []

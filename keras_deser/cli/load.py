@@ -1,0 +1,50 @@
+"""``keras-deser load``: build an object from a config and summarise it."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..info import upstream_info
+from ..serialization import deserialize_keras_object
+from .build import Routing, build, describe_routing, printable_name, summarize
+from .options import prepare
+from .result import EXIT_OK, Result
+from .table import render_table
+
+__all__ = ["run", "render"]
+
+HELP = "build an object from a config and summarise it"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "file", nargs="?", metavar="FILE",
+        help="JSON config, HDF5 file with model_config, or - (default: bundled example)",
+    )
+
+
+def run(args: argparse.Namespace) -> Result:
+    up, custom_objects, config, label, progress = prepare(args)
+    routing = Routing(up, not args.no_patch)
+    obj, seconds = build(
+        deserialize_keras_object, config, label, up, custom_objects, printable_name(up), progress, args.safe, routing
+    )
+    summary = summarize(obj, seconds, config, label)
+    summary["flavour"] = upstream_info()["flavour"]
+    summary["routing"] = routing.as_dict()
+    return Result(summary, EXIT_OK, render, {"seconds": seconds})
+
+
+def render(result: Result) -> str:
+    summary = result.document
+    rows = []
+    if summary["name"]:
+        rows.append(("name", summary["name"]))
+    if summary["layers"] is not None:
+        rows.append(("layers", summary["layers"]))
+    if summary["parameters"] is not None:
+        rows.append(("parameters", f"{summary['parameters']:,}"))
+    rows.append(("time", f"{result.facts['seconds'] * 1000:.1f} ms"))
+    rows.append(("flavour", summary["flavour"]))
+    rows.append(("through", describe_routing(summary["routing"])))
+    return f"built {summary['class']} from {summary['file']}\n" + render_table(rows, indent="  ", min_widths=(10,))
