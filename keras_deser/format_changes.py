@@ -503,19 +503,26 @@ def _bn_axis_up(obj: Obj) -> Fix | None:
     return Fix(_with_config(obj, new), f"axis {axis!r} to {axis[0]!r}", ("config", "axis"))
 
 
+#: The function keras_deser registers in Keras 3 for Keras 2's ``hard_sigmoid``
+#: (``clip(0.2 * x + 0.5, 0, 1)``; Keras 3's is ``clip(x / 6 + 0.5, 0, 1)``).
+KERAS2_HARD_SIGMOID = "keras_deser>hard_sigmoid_keras2"
+
+
 def _hard_sigmoid_up(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     if config is None:
         return None
-    for key, value in config.items():
-        if value == "hard_sigmoid" and isinstance(key, str) and key.endswith("activation"):
-            raise Blocked(
-                f"{key}='hard_sigmoid' means clip(0.2*x + 0.5) in Keras 2 but clip(x/6 + 0.5) in Keras 3; "
-                "no Keras 3 activation computes the Keras 2 one",
-                str(obj.get("class_name")),
-                ("config", key),
-            )
-    return None
+    keys = [key for key, value in config.items() if value == "hard_sigmoid" and str(key).endswith("activation")]
+    if not keys:
+        return None
+    new = dict(config)
+    for key in keys:
+        new[key] = {"class_name": "function", "config": KERAS2_HARD_SIGMOID, "registered_name": KERAS2_HARD_SIGMOID}
+    return Fix(
+        _with_config(obj, new),
+        f"{'/'.join(keys)} 'hard_sigmoid' to keras_deser's Keras 2 formula (Keras 3's differs)",
+        ("config", keys[0]),
+    )
 
 
 def _shared_id_down(obj: Obj) -> Fix | None:
@@ -638,7 +645,8 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
     ),
     FormatChange(
         "hard-sigmoid", "argument-re-encoded", "3.0", (),
-        "the activation named 'hard_sigmoid' changed its formula in Keras 3 (0.2x+0.5 before, x/6+0.5 after)",
+        "the activation named 'hard_sigmoid' changed its formula in Keras 3 (0.2x+0.5 before, x/6+0.5 after); "
+        "only a Keras 3 with keras_deser loaded (which registers the Keras 2 formula) can carry it",
         up=_hard_sigmoid_up,
     ),
     argument_added("bn-synchronized", ("BatchNormalization",), "synchronized", "2.12", (False,)),

@@ -222,7 +222,43 @@ def translate(
 def _translate(config: Any, target: Version, custom: Iterable[str]) -> Translation:
     walk = _Walk(_plan(target), custom)
     new = walk.value(config, ())
+    for change in walk.changes:
+        if change.rule in _NEEDS_KERAS_DESER:
+            _NEEDS_KERAS_DESER[change.rule](target, change)
     return Translation(new, walk.changes)
+
+
+def _register_hard_sigmoid(target: Version, change: Change) -> None:
+    """Keras 2's ``hard_sigmoid`` exists in Keras 3 only as keras_deser registers it."""
+    try:
+        bound = bound_release()
+    except UnknownReleaseError:
+        bound = (0, 0)
+    if bound != target:
+        raise TranslationError(
+            f"cannot translate for {_fc.release_name(target)}: 'hard_sigmoid' means clip(0.2*x + 0.5) in Keras 2 "
+            f"but clip(x/6 + 0.5) in Keras 3, and only a Keras 3 with keras_deser loaded carries the former "
+            f"(at {change.path})",
+            class_name="hard_sigmoid",
+            target=_fc.release_name(target),
+            path=change.path,
+        )
+    from .registry import get_custom_objects
+
+    registry = get_custom_objects()
+    if _fc.KERAS2_HARD_SIGMOID not in registry:
+        registry[_fc.KERAS2_HARD_SIGMOID] = hard_sigmoid_keras2
+
+
+def hard_sigmoid_keras2(x: Any) -> Any:
+    """Keras 2's ``hard_sigmoid``, ``clip(0.2 * x + 0.5, 0, 1)``, in Keras 3's ops."""
+    from keras import ops  # only ever called inside a loaded Keras 3
+
+    return ops.clip(ops.add(ops.multiply(x, 0.2), 0.5), 0.0, 1.0)
+
+
+#: Rows whose result only loads where keras_deser supplies something.
+_NEEDS_KERAS_DESER: dict[str, Callable[[Version, Change], None]] = {"hard-sigmoid": _register_hard_sigmoid}
 
 
 def _copy(value: Any) -> Any:
