@@ -546,6 +546,8 @@ VARIANCE_SCALING: tuple[str, ...] = (
 RNN_LAYERS: tuple[str, ...] = ("RNN", "SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 RNN_CELLS: tuple[str, ...] = ("SimpleRNNCell", "LSTMCell", "GRUCell")
 
+GLOBAL_POOLING: Tuple[str, ...] = tuple(f"Global{kind}Pooling{rank}D" for kind in ("Average", "Max") for rank in (1, 2, 3))
+
 #: Classes of Keras 3 only (checked against every 2.x of the matrix).
 KERAS3_ONLY_CLASSES: tuple[str, ...] = (
     "AutoContrast", "Equalization", "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment",
@@ -627,6 +629,7 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
     argument_added("dense-quantization", ("Dense", "EinsumDense", "Embedding"), "quantization_config", "3.0", (None,)),
     argument_added("dense-lora", ("Dense", "EinsumDense", "Embedding"), "lora_rank", "3.0", (None,)),
     argument_added("dense-lora-alpha", ("Dense", "EinsumDense", "Embedding"), "lora_alpha", "3.0", (None,)),
+    argument_added("pooling-keepdims", GLOBAL_POOLING, "keepdims", "2.6", (False,)),
     argument_added("conv-groups", ("Conv1D", "Conv2D", "Conv3D"), "groups", "2.3", (1,)),
     FormatChange(
         "layer-input-shape", "argument-renamed", "3.0", (),
