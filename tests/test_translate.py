@@ -516,3 +516,31 @@ def test_keras_archive_config_builds_here(name):
     with keras_deser.patched(translate=True):
         model = keras.models.model_from_json(json.dumps(config))
     assert model.count_params() == 476
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def test_convert_command_writes_json_and_lists_changes(tmp_path, capsys):
+    from keras_deser.cli import main
+
+    out = tmp_path / "out.json"
+    source = os.path.join(CORPUS, "keras3-jax", "mlp.json")
+    assert main(["convert", source, "--to", "tf1.15", "-o", str(out), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["target"] == "tf1.15" and document["changes"]
+    with open(out) as handle:
+        written = json.load(handle)
+    with open(source) as handle:
+        assert written == keras_deser.translate(json.load(handle), target="tf1.15").config
+
+
+def test_convert_command_errors(tmp_path, capsys):
+    from keras_deser.cli import main
+
+    source = os.path.join(CORPUS, "keras3-jax", "mlp.json")
+    assert main(["convert", source, "--to", "banana", "-o", str(tmp_path / "x.json")]) == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"class_name": "RandAugment", "module": "keras.layers", "config": {}}))
+    assert main(["convert", str(bad), "--to", "2.9", "-o", str(tmp_path / "y.json")]) == 1
+    assert "RandAugment" in capsys.readouterr().err
