@@ -546,7 +546,9 @@ VARIANCE_SCALING: tuple[str, ...] = (
 RNN_LAYERS: tuple[str, ...] = ("RNN", "SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 RNN_CELLS: tuple[str, ...] = ("SimpleRNNCell", "LSTMCell", "GRUCell")
 
-GLOBAL_POOLING: Tuple[str, ...] = tuple(f"Global{kind}Pooling{rank}D" for kind in ("Average", "Max") for rank in (1, 2, 3))
+GLOBAL_POOLING: tuple[str, ...] = tuple(
+    f"Global{kind}Pooling{rank}D" for kind in ("Average", "Max") for rank in (1, 2, 3)
+)
 
 #: Classes of Keras 3 only (checked against every 2.x of the matrix).
 KERAS3_ONLY_CLASSES: tuple[str, ...] = (
