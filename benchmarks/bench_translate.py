@@ -59,7 +59,7 @@ def main() -> None:
 
     keras = _keras()
     import keras_deser
-    from keras_deser import translation
+    from keras_deser import format_changes, translation
 
     model = getattr(keras.applications, args.model)(weights=None)
     text = model.to_json()
@@ -80,7 +80,7 @@ def main() -> None:
         "model": args.model,
         "layers": layers,
         "config_bytes": len(text),
-        "bound": translation.format_changes.release_name(bound),
+        "bound": format_changes.release_name(bound),
         "cross_target": other,
         "ms": {key: round(value * 1000, 2) for key, value in figures.items()},
         "ratio_to_load": {

@@ -544,3 +544,19 @@ def test_convert_command_errors(tmp_path, capsys):
     bad.write_text(json.dumps({"class_name": "RandAugment", "module": "keras.layers", "config": {}}))
     assert main(["convert", str(bad), "--to", "2.9", "-o", str(tmp_path / "y.json")]) == 1
     assert "RandAugment" in capsys.readouterr().err
+
+
+def test_layers_deserialize_and_sequential_from_config_translate():
+    layers = _keras()
+    keras = layers.keras
+    env, _ = _other_release_json()
+    with open(os.path.join(CORPUS, env, "sequential.json")) as handle:
+        config = json.load(handle)
+    with open(os.path.join(CORPUS, env, "manifest.json")) as handle:
+        params = json.load(handle)["models"]["sequential"]["params"]
+    dense = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
+    with keras_deser.patched(translate=True):
+        layer = keras.layers.deserialize(copy.deepcopy(dense))
+        model = keras.Sequential.from_config(copy.deepcopy(config["config"]))
+    assert layer.units == dense["config"]["units"]
+    assert model.count_params() == params
