@@ -173,18 +173,25 @@ def bound_release() -> Version:
     Raises :class:`UnknownReleaseError` when no Keras is loaded (name a
     ``target`` then).
     """
-    from .flavours import by_name
-    from .info import upstream_info
+    from . import _state
 
-    info = upstream_info()
-    flavour = by_name(info["flavour"])
+    binding = _state.binding
+    cached = _BOUND.get("binding")
+    if cached is not None and cached[0] is binding:
+        return cached[1]
+    flavour = binding.flavour
     source = flavour.keras_version or ""
-    version = info["tensorflow_version"] if source.startswith("tensorflow:") else info["keras_version"]
+    version = binding.tensorflow_version if source.startswith("tensorflow:") else binding.keras_version
     if not version:
         raise UnknownReleaseError(
             "no Keras is loaded: pass target='<release>' (see keras_deser.format_changes.RELEASES)"
         )
-    return parse_release(version)
+    release = parse_release(version)
+    _BOUND["binding"] = (binding, release)
+    return release
+
+
+_BOUND: dict[str, tuple[Any, Version]] = {}
 
 
 def _target_version(target: str | Version | None) -> Version:
