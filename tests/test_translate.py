@@ -386,7 +386,9 @@ def _bound_source() -> str:
 def _other_release_json() -> tuple[str, str]:
     """A corpus JSON this env's own loader refuses, and its env."""
     own = translation.bound_release()
-    env = "tf1.15" if own >= (3, 0) else "keras3-jax"
+    # TF 1.15's audit refuses Keras 3's module keys in safe mode (they name
+    # modules it cannot vouch for): its foreign config is 2.9's Functional.
+    env = "tf1.15" if own >= (3, 0) else "tf2.9" if own < (2, 3) else "keras3-jax"
     return env, os.path.join(CORPUS, env, "mlp.json")
 
 
