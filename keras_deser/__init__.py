@@ -37,10 +37,14 @@ from .shared_objects import (
     SharedObjectLoadingScope,
     SharedObjectSavingScope,
 )
+from .translation import Translation, TranslationError, translate
 
 __all__ = [
     "__version__",
     "SHARED_OBJECT_KEY",
+    "Translation",
+    "TranslationError",
+    "translate",
     "AuditReport",
     "ConfigTooDeepError",
     "Finding",

@@ -8,7 +8,9 @@ to finish importing and calls :func:`keras_deser.install` right after, so
 code that cannot be edited loads its models through keras_deser.
 
 ``KERAS_DESER_INSTALL=safe`` also turns safe mode on, process-wide, where the
-installed keras_deser supports it.  A failure to install is reported as a
+installed keras_deser supports it; ``translate`` makes the loaders translate
+configs of other releases (:mod:`keras_deser.translation`), and
+``safe,translate`` does both.  A failure to install is reported as a
 warning; it never breaks the import that triggered it.
 """
 
@@ -54,7 +56,10 @@ def _install(mode):
     try:
         import keras_deser
 
-        keras_deser.install(safe_mode=True if mode == "safe" else None)
+        modes = {part.strip() for part in mode.split(",")}  # "safe", "translate", "safe,translate"
+        keras_deser.install(
+            safe_mode=True if "safe" in modes else None, translate=True if "translate" in modes else None
+        )
     except Exception as error:  # never break the user's import
         warnings.warn(f"{ENV_VAR}: keras_deser could not install: {error}", RuntimeWarning, stacklevel=2)
 

@@ -35,6 +35,7 @@ from .import_hooks import PostImportHook
 from .patching import PatchSet
 from .safety import guard_config, is_safe_mode, set_safe_mode
 from .serialization import class_and_config_for_serialized_keras_object, deserialize_keras_object
+from .translation import loader_translation, run_translated, set_loader_translation
 
 __all__ = [
     "install",
@@ -61,6 +62,12 @@ class NotInstallableError(RuntimeError):
 
 def _entry(identifier, module_objects=None, custom_objects=None, printable_module_name="object"):
     _CALLS[0] += 1
+    if loader_translation():  # install(translate=True): keras_deser.translation
+        return run_translated(
+            lambda config: deserialize_keras_object(config, module_objects, custom_objects, printable_module_name),
+            identifier,
+            custom_objects,
+        )
     return deserialize_keras_object(identifier, module_objects, custom_objects, printable_module_name)
 
 
@@ -185,10 +192,21 @@ def _guarded_new(original):
                 guard_config(config, None, custom_objects if isinstance(custom_objects, dict) else None)
         return original(*args, **kwargs)
 
-    deserialize_keras_object.__doc__ = original.__doc__
-    deserialize_keras_object.__wrapped__ = original
-    deserialize_keras_object.__keras_deser__ = True
-    return deserialize_keras_object
+    def translating(*args, **kwargs):
+        # install(translate=True): the config translated (keras_deser.translation), then as above.
+        if loader_translation() and (args or "config" in kwargs):
+            config = args[0] if args else kwargs.pop("config")
+            custom_objects = args[1] if len(args) > 1 else kwargs.get("custom_objects")
+            return run_translated(
+                lambda new: deserialize_keras_object(new, *args[1:], **kwargs), config, custom_objects
+            )
+        return deserialize_keras_object(*args, **kwargs)
+
+    translating.__name__ = translating.__qualname__ = "deserialize_keras_object"
+    translating.__doc__ = original.__doc__
+    translating.__wrapped__ = original
+    translating.__keras_deser__ = True
+    return translating
 
 
 def _module_holders(obj):
@@ -227,7 +245,7 @@ def _patch_module(module, originals):
     return sites
 
 
-def install(force=False, safe_mode=None, trusted=()):
+def install(force=False, safe_mode=None, trusted=(), translate=None):
     """Route every call of upstream's 4-argument function through keras_deser.
 
     Binds to the loaded TensorFlow/Keras (see :func:`keras_deser.bind`) and
@@ -242,9 +260,14 @@ def install(force=False, safe_mode=None, trusted=()):
     ``force='<flavour name>'`` installs using that layout.
     ``safe_mode=True`` also turns safe mode on for the whole process (with
     ``trusted`` names or objects), ``False`` turns it off; ``None`` leaves it.
+    ``translate=True`` makes the loaders translate configs of other releases
+    for the loaded one (:mod:`keras_deser.translation`); ``False`` stops
+    that; ``None`` leaves it (off unless turned on).
     """
     if safe_mode is not None:
         set_safe_mode(safe_mode, trusted=trusted)
+    if translate is not None:
+        set_loader_translation(translate)
     with _LOCK:
         binding = _bind_for_install(force)
         originals = dict(_INSTALLED.originals)
@@ -271,24 +294,28 @@ def uninstall():
             _INSTALLED.hook.remove()
             _INSTALLED.hook = None
         restored, _left = _PATCHES.revert()
+        set_loader_translation(False)
         _INSTALLED.originals = {}
         _INSTALLED.flavour = None
         return [site.label for site in restored]
 
 
 @contextlib.contextmanager
-def patched(force=False, safe_mode=None, trusted=()):
+def patched(force=False, safe_mode=None, trusted=(), translate=None):
     """Context manager: installed inside the block, as before after it.
 
-    If keras_deser was already installed on entry it stays installed.
+    If keras_deser was already installed on entry it stays installed (and
+    loader translation returns to what it was).
     """
     was_installed = is_installed()
-    sites = install(force=force, safe_mode=safe_mode, trusted=trusted)
+    was_translating = loader_translation()
+    sites = install(force=force, safe_mode=safe_mode, trusted=trusted, translate=translate)
     try:
         yield sites
     finally:
         if not was_installed:
             uninstall()
+        set_loader_translation(was_translating)
 
 
 def _patch_late_import(module, loaded):

@@ -7,6 +7,8 @@ Subcommands::
     keras-deser verify FILE            keras_deser against the unpatched upstream
     keras-deser audit FILE             what a config would resolve, from where, and
                                        what safe mode would refuse (nothing is built)
+    keras-deser convert FILE --to RELEASE -o OUT
+                                       translate a saved model for another release
 
 ``FILE`` is a Keras JSON config (``model.to_json()``), a JSON file holding a
 serialized object (``{"class_name": ..., "config": ...}``), an HDF5 file
@@ -44,7 +46,7 @@ import sys
 from typing import Any
 
 from .. import __version__
-from . import audit, doctor, load, verify
+from . import audit, convert, doctor, load, verify
 from .audit import audit_counts, audit_entries, audit_findings, format_audit_table
 from .configio import EXAMPLE, key_paths, read_config
 from .result import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CLIError, Result, dump_json
@@ -72,7 +74,7 @@ __all__ = [
 #: The subcommands, in the order ``--help`` lists them.  Each module has
 #: ``HELP``, ``BUILDS`` (takes the building options), ``add_arguments(parser)``
 #: and ``run(args) -> Result``.
-COMMANDS: dict[str, Any] = {"doctor": doctor, "load": load, "verify": verify, "audit": audit}
+COMMANDS: dict[str, Any] = {"doctor": doctor, "load": load, "verify": verify, "audit": audit, "convert": convert}
 
 
 def build_parser(prog: str = "keras-deser") -> argparse.ArgumentParser:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from ..info import upstream_info
 from ..serialization import deserialize_keras_object
 from .build import Routing, build, describe_routing, printable_name, summarize
 from .options import prepare
-from .result import EXIT_OK, Result
+from .result import EXIT_OK, CLIError, Result
 from .table import render_table
 
 __all__ = ["run", "render"]
@@ -23,10 +24,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "file", nargs="?", metavar="FILE",
         help="JSON config, HDF5 file with model_config, or - (default: bundled example)",
     )
+    parser.add_argument(
+        "--translate", action="store_true",
+        help="translate a config saved by another Keras release for the loaded one first (keras_deser.translate)",
+    )
 
 
 def run(args: argparse.Namespace) -> Result:
     up, custom_objects, config, label, progress = prepare(args)
+    changes = None
+    if args.translate:
+        config, changes = _translate(config, custom_objects)
     routing = Routing(up, not args.no_patch)
     obj, seconds = build(
         deserialize_keras_object, config, label, up, custom_objects, printable_name(up), progress, args.safe, routing
@@ -34,7 +42,19 @@ def run(args: argparse.Namespace) -> Result:
     summary = summarize(obj, seconds, config, label)
     summary["flavour"] = upstream_info()["flavour"]
     summary["routing"] = routing.as_dict()
+    if changes is not None:
+        summary["translation"] = [change._asdict() for change in changes]
     return Result(summary, EXIT_OK, render, {"seconds": seconds})
+
+
+def _translate(config: Any, custom_objects: Any) -> Any:
+    from ..format_changes import TranslationError, UnknownReleaseError
+    from ..translation import translate
+
+    try:
+        return translate(config, custom_objects=custom_objects)
+    except (TranslationError, UnknownReleaseError) as error:
+        raise CLIError(f"--translate: {error}", path=getattr(error, "path", None) or None) from None
 
 
 def render(result: Result) -> str:
@@ -49,4 +69,6 @@ def render(result: Result) -> str:
     rows.append(("time", f"{result.facts['seconds'] * 1000:.1f} ms"))
     rows.append(("flavour", summary["flavour"]))
     rows.append(("through", describe_routing(summary["routing"])))
+    if "translation" in summary:
+        rows.append(("translated", f"{len(summary['translation'])} change(s)"))
     return f"built {summary['class']} from {summary['file']}\n" + render_table(rows, indent="  ", min_widths=(10,))
