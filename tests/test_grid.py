@@ -70,7 +70,7 @@ def _lines(cells, keys):
 def _available(cells, mode):
     unavailable = [cell for cell in cells[mode].values() if cell["ok"] is None]
     if unavailable:
-        pytest.fail("mode {!r} is unavailable: {}".format(mode, unavailable[0]["error"]))
+        pytest.fail(f"mode {mode!r}: {unavailable[0]['error']}")
 
 
 def test_off_is_upstream_as_recorded(cells, expected):
