@@ -21,15 +21,14 @@ import json
 import os
 import sys
 import warnings
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "corpus"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
-
 import corpus_layers  # noqa: E402
+import numpy as np  # noqa: E402
 
 K: Any = corpus_layers.keras
 KERAS3 = str(getattr(K, "__version__", "2")).startswith("3")
@@ -71,8 +70,9 @@ def cnn() -> Any:
 
 def rnn() -> Any:
     inputs = K.Input(shape=(5, 3))
-    x = L.LSTM(4, return_sequences=True)(inputs)
-    x = L.Bidirectional(L.GRU(3))(x)
+    # unroll=True: TF 2's cuDNN-selecting LSTM/GRU graph costs ~1 s per model build, which the grid does 500 times.
+    x = L.LSTM(4, return_sequences=True, unroll=True)(inputs)
+    x = L.Bidirectional(L.GRU(3, unroll=True))(x)
     outputs = L.Dense(2)(x)
     return K.Model(inputs, outputs, name="rnn")
 
@@ -135,7 +135,7 @@ def timedist() -> Any:
     return K.Model(inputs, outputs, name="timedist")
 
 
-MODELS: Dict[str, Callable[[], Any]] = {
+MODELS: dict[str, Callable[[], Any]] = {
     "mlp": mlp,
     "cnn": cnn,
     "rnn": rnn,
@@ -148,7 +148,7 @@ MODELS: Dict[str, Callable[[], Any]] = {
 CORE_MODELS = ("mlp", "cnn", "rnn", "shared", "sequential")  # the five of issue 10
 
 
-def fixed_inputs(model: Any, rng: Any) -> List[Any]:
+def fixed_inputs(model: Any, rng: Any) -> list[Any]:
     arrays = []
     for tensor in model.inputs:
         dims = tensor.shape.as_list() if hasattr(tensor.shape, "as_list") else tensor.shape  # TF's TensorShape
@@ -168,7 +168,7 @@ def fix_weights(model: Any, rng: Any) -> None:
     model.set_weights(values)
 
 
-def versions() -> Dict[str, str]:
+def versions() -> dict[str, str]:
     package = "tf_keras" if os.environ.get("TF_USE_LEGACY_KERAS") == "1" else "keras"
     found = {"keras": str(getattr(K, "__version__", "") or getattr(sys.modules.get(package), "__version__", ""))}
     if package == "tf_keras":
@@ -183,7 +183,7 @@ def versions() -> Dict[str, str]:
     return found
 
 
-def save(name: str, outdir: str) -> Dict[str, Any]:
+def save(name: str, outdir: str) -> dict[str, Any]:
     K.backend.clear_session()
     rng = np.random.RandomState(sorted(MODELS).index(name) + 1)
     model = MODELS[name]()
@@ -196,13 +196,13 @@ def save(name: str, outdir: str) -> Dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.save(base + ".h5")
-    np.savez_compressed(base + ".npz", y=y, **{"x%d" % i: value for i, value in enumerate(x)})
+    np.savez_compressed(base + ".npz", y=y, **{f"x{i}": value for i, value in enumerate(x)})
     params = int(model.count_params())
     check_own_release(base, params, x, y)
     return {"params": params, "inputs": len(x)}
 
 
-def check_own_release(base: str, params: int, x: List[Any], y: Any) -> None:
+def check_own_release(base: str, params: int, x: list[Any], y: Any) -> None:
     """The release's own loaders read back what it saved (else the corpus is wrong)."""
     with open(base + ".json") as handle:
         text = handle.read()
@@ -227,6 +227,10 @@ def main(argv: Any = None) -> int:
     os.makedirs(args.outdir, exist_ok=True)
     label = args.label or os.path.basename(os.path.normpath(args.outdir))
     models = {name: save(name, args.outdir) for name in (args.only or MODELS)}
+    path = os.path.join(args.outdir, "manifest.json")
+    if args.only and os.path.exists(path):
+        with open(path) as handle:
+            models = {**json.load(handle)["models"], **models}
     manifest = {"source": label, **versions(), "models": models}
     with open(os.path.join(args.outdir, "manifest.json"), "w") as handle:
         json.dump(manifest, handle, indent=1, sort_keys=True)

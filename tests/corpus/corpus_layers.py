@@ -29,7 +29,7 @@ def _keras() -> Any:
 keras: Any = _keras()
 
 
-class Scale(keras.layers.Layer):  # type: ignore[misc]
+class Scale(keras.layers.Layer):
     """``inputs * factor * gamma``: a config argument and one trainable weight."""
 
     def __init__(self, factor: float = 1.0, **kwargs: Any) -> None:
