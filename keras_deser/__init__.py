@@ -12,8 +12,10 @@ Keras is detected the first time state is needed.
 from ._version import __version__
 from .audit import AuditReport, Finding, audit
 from .errors import ConfigTooDeepError
+from .binding import UnknownUpstreamError
 from .info import bind, upstream_info
-from .installer import install, installed_sites, is_installed, patched, uninstall
+from .installer import NotInstallableError, install, installed_sites, is_installed, patched, uninstall
+from .patching import RepatchedWarning
 from .registry import (
     CustomObjectScope,
     custom_object_scope,
@@ -23,6 +25,7 @@ from .registry import (
     register_keras_serializable,
 )
 from .serialization import (
+    CustomMaskWarning,
     class_and_config_for_serialized_keras_object,
     deserialize_keras_object,
     serialize_keras_class_and_config,
@@ -43,6 +46,10 @@ __all__ = [
     "SHARED_OBJECT_KEY",
     "AuditReport",
     "ConfigTooDeepError",
+    "CustomMaskWarning",
+    "NotInstallableError",
+    "RepatchedWarning",
+    "UnknownUpstreamError",
     "Finding",
     "UnsafeConfigError",
     "audit",

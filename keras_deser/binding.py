@@ -11,7 +11,7 @@ name, because that builds a second copy of it.
 import importlib
 import sys
 import threading
-from typing import Any, Dict, NamedTuple, Optional
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
 from . import flavours as _flavours
 from .introspection import Introspector
@@ -55,6 +55,19 @@ class Binding(NamedTuple):
     legacy_module: Any
     tensorflow_version: Optional[str]
     keras_version: Optional[str]
+    #: Capability: upstream's newer ``(config, custom_objects=None,
+    #: safe_mode=True, **kwargs)`` functions that are loaded (from the row's
+    #: ``new_signature_modules``); empty where the release has none.
+    new_signature_functions: Tuple[Callable[..., Any], ...] = ()
+    #: Capability: attribute of TensorFlow's module wrappers holding API
+    #: modules that are not in ``sys.modules`` (the row's
+    #: ``hidden_api_modules``); ``None`` when there are none.
+    hidden_api_modules: Optional[str] = None
+
+    @property
+    def lookup(self) -> Callable[..., Any]:
+        """The store's ``lookup(name, default)`` (scopes, then registry)."""
+        return self.store.lookup  # type: ignore[no-any-return]
 
 
 def _walk(root, dotted):
@@ -154,9 +167,37 @@ def _unwrap(flavour):
     """TensorFlow's ``tf_decorator.unwrap`` for ``flavour``, or None."""
     for name in flavour.decorator_modules:
         module = sys.modules.get(name)
-        if module is not None and hasattr(module, "unwrap"):
-            return module.unwrap
+        if module is not None:
+            return module.unwrap  # type: ignore[no-any-return]
     return None
+
+
+_SHARED_LOCALS = ("SHARED_OBJECT_LOADING", "SHARED_OBJECT_SAVING", "SHARED_OBJECT_DISABLED")
+
+
+def _shared_locals(flavour: _flavours.Flavour, legacy: Any) -> Optional[Tuple[Any, Any, Any]]:
+    """Upstream's shared-object thread-locals, per the row's ``shared_objects``.
+
+    ``None`` when keras_deser supplies its own.
+    """
+    if flavour.shared_objects == "supplied":
+        return None
+    namespace = vars(legacy)
+    if flavour.shared_objects == "native-if-present" and not all(name in namespace for name in _SHARED_LOCALS):
+        return None
+    loading, saving, disabled = (namespace[name] for name in _SHARED_LOCALS)
+    return loading, saving, disabled
+
+
+def _new_signature_functions(flavour: _flavours.Flavour) -> Tuple[Callable[..., Any], ...]:
+    """The row's new-signature functions among the modules already loaded."""
+    found = []
+    for name in flavour.new_signature_modules:
+        module = sys.modules.get(name)
+        function = None if module is None else vars(module).get("deserialize_keras_object")
+        if function is not None and not getattr(function, "__keras_deser__", False):
+            found.append(function)
+    return tuple(found)
 
 
 def resolve(flavour=None):
@@ -195,16 +236,9 @@ def resolve(flavour=None):
     _adopt(registry, names)
 
     legacy = _module(flavour.legacy_module, registry_globals, flavour.registry_module)
-    shared_native = all(
-        hasattr(legacy, attr)
-        for attr in ("SHARED_OBJECT_LOADING", "SHARED_OBJECT_SAVING", "SHARED_OBJECT_DISABLED")
-    )
-    if shared_native:
-        loading = legacy.SHARED_OBJECT_LOADING
-        saving = legacy.SHARED_OBJECT_SAVING
-        disabled = legacy.SHARED_OBJECT_DISABLED
-    else:
-        loading, saving, disabled = OWN.loading, OWN.saving, OWN.disabled
+    shared = _shared_locals(flavour, legacy)
+    shared_native = shared is not None
+    loading, saving, disabled = shared if shared is not None else (OWN.loading, OWN.saving, OWN.disabled)
 
     store = _store(flavour, registry, registry_globals)
     unwrap = _unwrap(flavour)
@@ -223,6 +257,8 @@ def resolve(flavour=None):
         legacy_module=legacy,
         tensorflow_version=_version_of("tensorflow:__version__"),
         keras_version=_version_of(flavour.keras_version),
+        new_signature_functions=_new_signature_functions(flavour),
+        hidden_api_modules=flavour.hidden_api_modules,
     )
 
 

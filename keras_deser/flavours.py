@@ -67,6 +67,23 @@ class Flavour(NamedTuple):
     #: a version string and ``(lowest, first too new)``.  ``install()``
     #: refuses other versions unless forced.
     tested: Tuple[str, Tuple[str, str]] = ("", ("", ""))
+    #: Attribute through which TensorFlow's module wrappers (which stand in
+    #: ``sys.modules`` for an API module) hold the wrapped API module object,
+    #: which is in ``sys.modules`` under no name but binds the functions as
+    #: well (TensorFlow 1.15 to 2.12, observed); ``None``: every module binding
+    #: them is in ``sys.modules``.  ``install()`` patches those modules too,
+    #: found without searching the garbage collector.
+    hidden_api_modules: Optional[str] = None
+    #: Modules defining upstream's newer ``(config, custom_objects=None,
+    #: safe_mode=True, **kwargs)`` ``deserialize_keras_object`` (Keras 2.12+,
+    #: tf_keras, Keras 3), read from ``sys.modules`` only: ``install()`` wraps
+    #: it in a pass-through (see :mod:`keras_deser.installer`).
+    new_signature_modules: Tuple[str, ...] = ()
+    #: Shared-object thread-locals (``SHARED_OBJECT_LOADING`` and relatives):
+    #: ``"native"`` (``legacy_module`` has them: used), ``"supplied"``
+    #: (keras_deser's own), or ``"native-if-present"`` (a row spanning
+    #: releases with and without them: TF 2.5 has them, 1.15 to 2.4 do not).
+    shared_objects: str = "native"
 
 
 #: Pure Python: no TensorFlow or Keras loaded.  keras_deser owns all state.
@@ -90,6 +107,8 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
             "tensorflow:compat.v2.keras.utils.deserialize_keras_object",
         ),
+        hidden_api_modules="_tfmw_wrapped_module",
+        shared_objects="native-if-present",
     ),
     Flavour(
         name="keras-2.10",
@@ -106,6 +125,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
             "keras:utils.deserialize_keras_object",
         ),
+        hidden_api_modules="_tfmw_wrapped_module",
     ),
     Flavour(
         name="keras-2.6",
@@ -119,6 +139,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:compat.v1.keras.utils.deserialize_keras_object",
             "keras:utils.deserialize_keras_object",
         ),
+        hidden_api_modules="_tfmw_wrapped_module",
     ),
     Flavour(
         name="keras-2.11",
@@ -135,6 +156,8 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:keras.utils.legacy.deserialize_keras_object",
             "keras:utils.deserialize_keras_object",
         ),
+        hidden_api_modules="_tfmw_wrapped_module",
+        new_signature_modules=("keras.saving.serialization_lib",),
     ),
     Flavour(
         name="keras-2.13",
@@ -150,6 +173,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:keras.utils.legacy.deserialize_keras_object",
             "keras:utils.legacy.deserialize_keras_object",
         ),
+        new_signature_modules=("keras.src.saving.serialization_lib",),
     ),
     Flavour(
         name="tf_keras",
@@ -164,6 +188,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:keras.utils.legacy.deserialize_keras_object",
             "tf_keras:utils.legacy.deserialize_keras_object",
         ),
+        new_signature_modules=("tf_keras.src.saving.serialization_lib",),
     ),
     Flavour(
         name="keras-3",
@@ -182,6 +207,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "keras:utils.legacy.deserialize_keras_object",
             "keras:legacy.saving.deserialize_keras_object",
         ),
+        new_signature_modules=("keras.src.saving.serialization_lib",),
     ),
 )
 

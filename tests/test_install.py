@@ -63,7 +63,7 @@ def test_install_refuses_an_unknown_layout(tmp_path):
     )
     assert "refused:" in result.stdout, result.stderr
     assert "'keras.utils.registry'" in result.stdout
-    assert "force=" in result.stdout
+    assert "install(flavour=" in result.stdout
 
 
 def _resolve(alias):
@@ -82,6 +82,20 @@ def _legacy():
     return vars(_state.binding.legacy_module)["deserialize_keras_object"]
 
 
+def _gc_module_holders(obj):
+    """Module objects (in sys.modules or not) whose namespace holds ``obj``."""
+    import gc
+    import types
+
+    return [
+        owner
+        for referrer in gc.get_referrers(obj)
+        if isinstance(referrer, dict)
+        for owner in gc.get_referrers(referrer)
+        if isinstance(owner, types.ModuleType) and owner.__dict__ is referrer
+    ]
+
+
 @pytest.fixture
 def clean_install():
     assert not keras_deser.is_installed()
@@ -96,6 +110,8 @@ def test_install_reaches_every_alias_and_uninstall_restores_by_identity(clean_in
     original = _legacy()
     aliases = [a for a in _state.flavour.public_aliases if _resolve(a) is original]
     holders = [(m, k) for m in list(sys.modules.values()) for k, v in list(getattr(m, "__dict__", {}).items()) if v is original]
+    # Module objects outside sys.modules too (TF 1.15 to 2.12), found the slow way.
+    holders += [(m, k) for m in _gc_module_holders(original) for k, v in list(vars(m).items()) if v is original]
     assert holders, "the upstream function is bound nowhere?"
 
     sites = keras_deser.install()
@@ -152,17 +168,77 @@ def test_modules_imported_after_install_are_patched(clean_install, tmp_path, mon
     # Hidden in a list, so only the module's own namespace will bind it.
     monkeypatch.setattr("builtins._keras_deser_test_carrier", [original], raising=False)
     (tmp_path / "late_binder.py").write_text(
-        "import builtins\nBOUND = builtins._keras_deser_test_carrier[0]\n"
+        "import builtins\n"
+        "deserialize_keras_object = builtins._keras_deser_test_carrier[0]\n"
+        "KEPT = builtins._keras_deser_test_carrier[0]\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     keras_deser.install()
     late = importlib.import_module("late_binder")
     try:
-        assert late.BOUND is installer._entry
+        assert late.deserialize_keras_object is installer._entry
+        assert late.KEPT is original  # another name: the user's own variable
         keras_deser.uninstall()
-        assert late.BOUND is original
+        assert late.deserialize_keras_object is original
     finally:
         sys.modules.pop("late_binder", None)
+
+
+@needs_upstream
+def test_same_named_imports_are_patched_renamed_variables_are_not(clean_install, tmp_path, monkeypatch):
+    """The rule of docs/install.md: a module attribute is replaced when it
+    holds upstream's function under the function's own name; a variable
+    holding it under another name is the user's and stays upstream's."""
+    original = _legacy()
+    public = "tensorflow.keras.utils" if UPSTREAM == "tensorflow" else "keras.utils.legacy"
+    if _resolve(public.split(".")[0] + ":" + ".".join(public.split(".")[1:] + ["deserialize_keras_object"])) is not original:
+        public = _state.binding.legacy_module.__name__
+    (tmp_path / "third_party_user.py").write_text(
+        f"from {public} import deserialize_keras_object\n"
+        f"from {public} import deserialize_keras_object as renamed\n"
+        f"import {public} as api\n"
+        "_orig = api.deserialize_keras_object\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    user = importlib.import_module("third_party_user")
+    try:
+        if user.deserialize_keras_object is not original:
+            pytest.skip(f"{public}.deserialize_keras_object is not the 4-argument function here")
+        keras_deser.install()
+        assert user.deserialize_keras_object is installer._entry
+        assert user.renamed is original and user._orig is original
+        assert "third_party_user:deserialize_keras_object" in keras_deser.installed_sites()
+        assert not any(site.startswith("third_party_user:") and not site.endswith(":deserialize_keras_object")
+                       for site in keras_deser.installed_sites())
+        keras_deser.uninstall()
+        assert user.deserialize_keras_object is original
+    finally:
+        sys.modules.pop("third_party_user", None)
+
+
+@needs_upstream
+def test_upstream_binds_its_functions_under_their_own_names_only():
+    """Why the same-name rule patches every upstream binding: in every release
+    of the matrix no upstream module (in sys.modules or held by a module
+    wrapper) binds the replaced functions under another name, and every
+    module the garbage collector knows to bind them is found without it."""
+    import gc
+    import types
+
+    originals = installer._originals(_state.binding)
+    assert originals
+    found = {id(m) for m in installer._candidates(_state.binding.hidden_api_modules)}
+    for referrer in gc.get_referrers(*originals):
+        if not isinstance(referrer, dict):
+            continue
+        owners = [o for o in gc.get_referrers(referrer) if isinstance(o, types.ModuleType) and o.__dict__ is referrer]
+        for owner in owners:
+            if owner.__name__.split(".")[0] not in ("tensorflow", "tensorflow_core", "keras", "tf_keras"):
+                continue
+            assert id(owner) in found, owner.__name__
+            for name, value in list(referrer.items()):
+                if any(value is original for original in originals):
+                    assert name == value.__name__, (owner.__name__, name)
 
 
 @needs_upstream
@@ -251,7 +327,7 @@ def test_untested_release_is_refused_unless_forced(clean_install, monkeypatch):
     package, attribute = source.split(":")
     monkeypatch.setattr(sys.modules[package], attribute, too_new + ".0")
     try:
-        with pytest.raises(installer.NotInstallableError, match="was not tested with .* pass install\\(force=True\\)"):
+        with pytest.raises(keras_deser.NotInstallableError, match="was not tested with .* pass install\\(force=True\\)"):
             keras_deser.install()
         assert not keras_deser.is_installed()
         assert keras_deser.install(force=True)
