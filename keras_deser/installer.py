@@ -18,8 +18,9 @@ binding; see ``docs/install.md``.
 The search reads a few names of every module in ``sys.modules`` (no garbage
 collector walk), so ``install()`` costs milliseconds however many objects the
 process holds.  Afterwards every public alias of the flavour row
-(``public_aliases``) that exists in the loaded release is checked to reach
-keras_deser; one that does not makes ``install()`` undo itself and raise.
+(``public_aliases``) that the process has loaded is checked to reach
+keras_deser (read from namespaces only: checking imports nothing); one that
+does not makes ``install()`` undo itself and raise.
 
 The newer ``(config, custom_objects=None, safe_mode=True, **kwargs)``
 function that ``tf.keras.utils.deserialize_keras_object`` names from
@@ -233,27 +234,43 @@ def _patch_module(module: types.ModuleType, originals: Dict[Function, Function])
     return sites
 
 
-def _resolve_alias(alias: str) -> Any:
-    """The object at ``package:dotted.path`` (``None`` if the release lacks it)."""
+def _loaded_attribute(obj: Any, name: str, hidden: Optional[str]) -> Any:
+    """``obj.name`` if already loaded, else ``None``; never runs a lazy loader.
+
+    Reads the namespace (and that of a module wrapper's hidden module), then
+    ``sys.modules`` for a submodule; TensorFlow's lazy loaders would import
+    whole API trees on attribute access, and an import under the installer's
+    lock could deadlock with another thread's import.
+    """
+    namespace = getattr(obj, "__dict__", None)
+    if isinstance(namespace, dict):
+        if name in namespace:
+            return namespace[name]
+        wrapped = namespace.get(hidden) if hidden is not None else None
+        if isinstance(wrapped, types.ModuleType) and name in vars(wrapped):
+            return vars(wrapped)[name]
+    if isinstance(obj, types.ModuleType) and isinstance(namespace, dict):
+        return sys.modules.get(f"{namespace.get('__name__')}.{name}")
+    return None
+
+
+def _resolve_alias(alias: str, hidden: Optional[str]) -> Any:
+    """The object at ``package:dotted.path``, or ``None`` when the release
+    lacks it or has not loaded it yet (the import hook patches it then)."""
     package, _, dotted = alias.partition(":")
     obj: Any = sys.modules.get(package)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for part in dotted.split("."):
-            if obj is None:
-                return None
-            try:
-                obj = getattr(obj, part, None)
-            except Exception:  # a lazy module that fails to load: no alias here
-                return None
+    for part in dotted.split("."):
+        if obj is None:
+            return None
+        obj = _loaded_attribute(obj, part, hidden)
     return obj
 
 
-def _unreached_aliases(flavour: Flavour, originals: Collection[Function]) -> List[str]:
-    """The row's public aliases that still name an upstream original."""
+def _unreached_aliases(binding: Binding, originals: Collection[Function]) -> List[str]:
+    """The row's public aliases that are loaded and still name an original."""
     unreached = []
-    for alias in flavour.public_aliases:
-        target = _resolve_alias(alias)
+    for alias in binding.flavour.public_aliases:
+        target = _resolve_alias(alias, binding.hidden_api_modules)
         if any(target is original for original in originals):
             unreached.append(alias)
     return unreached
@@ -316,7 +333,7 @@ def install(
             _patch_module(module, originals)
         if _INSTALLED.hook is None:
             _INSTALLED.hook = PostImportHook(_patch_late_import).install()
-        unreached = _unreached_aliases(binding.flavour, originals)
+        unreached = _unreached_aliases(binding, originals)
         if unreached:
             uninstall()
             raise NotInstallableError(
