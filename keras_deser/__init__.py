@@ -9,10 +9,12 @@ Importing this package imports neither TensorFlow, Keras nor numpy; the live
 Keras is detected the first time state is needed.
 """
 
+from __future__ import annotations
+
 from ._version import __version__
 from .audit import AuditReport, Finding, audit
-from .errors import ConfigTooDeepError
 from .binding import UnknownUpstreamError
+from .errors import ConfigTooDeepError
 from .info import bind, upstream_info
 from .installer import NotInstallableError, install, installed_sites, is_installed, patched, uninstall
 from .patching import RepatchedWarning
@@ -24,6 +26,7 @@ from .registry import (
     get_registered_object,
     register_keras_serializable,
 )
+from .safety import UnsafeConfigError, is_safe_mode, safe_mode, set_safe_mode
 from .serialization import (
     CustomMaskWarning,
     class_and_config_for_serialized_keras_object,
@@ -31,7 +34,6 @@ from .serialization import (
     serialize_keras_class_and_config,
     serialize_keras_object,
 )
-from .safety import UnsafeConfigError, is_safe_mode, safe_mode, set_safe_mode
 from .shared_objects import (
     SHARED_OBJECT_KEY,
     DisableSharedObjectScope,

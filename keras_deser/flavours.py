@@ -13,7 +13,9 @@ attributes all exist in that module's globals wins.  Rows that share a module
 name are told apart by ``requires`` and must be ordered most specific first.
 """
 
-from typing import NamedTuple, Optional, Tuple
+from __future__ import annotations
+
+from typing import NamedTuple
 
 __all__ = ["Flavour", "FLAVOURS", "STANDALONE", "ENTRY_ROUTES", "KERAS_NAMESPACES", "UPSTREAM_PACKAGES", "by_name"]
 
@@ -33,9 +35,9 @@ class Flavour(NamedTuple):
     #: The releases this row describes, for people.
     releases: str
     #: Module that defines ``get_custom_objects`` and owns the registry dict.
-    registry_module: Optional[str]
+    registry_module: str | None
     #: Globals that must exist in ``registry_module`` for this row to match.
-    requires: Tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
     #: Global name of the registry dict (``{name: object}``).
     registry: str = "_GLOBAL_CUSTOM_OBJECTS"
     #: Global name of the reverse dict (``{object: name}``); absent -> supplied.
@@ -46,39 +48,39 @@ class Flavour(NamedTuple):
     #: ``"global_state"`` (Keras 3's per-thread ``global_state`` attribute).
     scope_store: str = "global"
     #: ``module:attribute`` of the scope storage, for the non-global stores.
-    scope_location: Optional[str] = None
+    scope_location: str | None = None
     #: Module defining the 4-argument ``deserialize_keras_object`` and, where
     #: upstream has them, ``SharedObjectLoadingScope`` and its thread-locals.
-    legacy_module: Optional[str] = None
+    legacy_module: str | None = None
     #: Modules whose ``unwrap`` understands TensorFlow decorators
     #: (``tf_inspect``-style class/function checks), tried in order among the
     #: modules already imported (never imported by name: TF 1.15 keeps its
     #: real modules under ``tensorflow.python`` and would build a second copy
     #: under ``tensorflow_core.python``); empty: plain :mod:`inspect`.
-    decorator_modules: Tuple[str, ...] = _TF_DECORATOR
+    decorator_modules: tuple[str, ...] = _TF_DECORATOR
     #: ``package:attribute.path`` of the Keras version string, read from the
     #: already-imported ``package`` (TensorFlow-bundled Keras has no package
     #: of its own: ``tensorflow:keras.__version__``).
-    keras_version: Optional[str] = None
+    keras_version: str | None = None
     #: Public aliases of the 4-argument function, as ``module:attribute``
     #: paths reached from the top-level package (used by the compat layer).
-    public_aliases: Tuple[str, ...] = ()
+    public_aliases: tuple[str, ...] = ()
     #: The releases this row was checked against: ``package:attribute`` of
     #: a version string and ``(lowest, first too new)``.  ``install()``
     #: refuses other versions unless forced.
-    tested: Tuple[str, Tuple[str, str]] = ("", ("", ""))
+    tested: tuple[str, tuple[str, str]] = ("", ("", ""))
     #: Attribute through which TensorFlow's module wrappers (which stand in
     #: ``sys.modules`` for an API module) hold the wrapped API module object,
     #: which is in ``sys.modules`` under no name but binds the functions as
     #: well (TensorFlow 1.15 to 2.12, observed); ``None``: every module binding
     #: them is in ``sys.modules``.  ``install()`` patches those modules too,
     #: found without searching the garbage collector.
-    hidden_api_modules: Optional[str] = None
+    hidden_api_modules: str | None = None
     #: Modules defining upstream's newer ``(config, custom_objects=None,
     #: safe_mode=True, **kwargs)`` ``deserialize_keras_object`` (Keras 2.12+,
     #: tf_keras, Keras 3), read from ``sys.modules`` only: ``install()`` wraps
     #: it in a pass-through (see :mod:`keras_deser.installer`).
-    new_signature_modules: Tuple[str, ...] = ()
+    new_signature_modules: tuple[str, ...] = ()
     #: Shared-object thread-locals (``SHARED_OBJECT_LOADING`` and relatives):
     #: ``"native"`` (``legacy_module`` has them: used), ``"supplied"``
     #: (keras_deser's own), or ``"native-if-present"`` (a row spanning
@@ -94,7 +96,7 @@ STANDALONE = Flavour(
     decorator_modules=(),
 )
 
-FLAVOURS: Tuple[Flavour, ...] = (
+FLAVOURS: tuple[Flavour, ...] = (
     Flavour(
         name="tf.python.keras",
         releases="TensorFlow 1.15 to 2.5 (tf.keras inside TensorFlow)",
@@ -214,17 +216,17 @@ FLAVOURS: Tuple[Flavour, ...] = (
 #: The packages that can carry a Keras, in order of preference, with the
 #: attribute path of the Keras API below each ("" for the package itself).
 #: A package is only looked at once it has been imported.
-KERAS_NAMESPACES: Tuple[Tuple[str, str], ...] = (
+KERAS_NAMESPACES: tuple[tuple[str, str], ...] = (
     ("tensorflow", "keras"),
     ("keras", ""),
     ("tf_keras", ""),
 )
 
 #: The top-level packages that carry a Keras.
-UPSTREAM_PACKAGES: Tuple[str, ...] = tuple(package for package, _ in KERAS_NAMESPACES)
+UPSTREAM_PACKAGES: tuple[str, ...] = tuple(package for package, _ in KERAS_NAMESPACES)
 
 #: Where to look for the live ``get_custom_objects``, in order.
-ENTRY_ROUTES: Tuple[Tuple[str, str], ...] = tuple(
+ENTRY_ROUTES: tuple[tuple[str, str], ...] = tuple(
     (package, (namespace + "." if namespace else "") + "utils.get_custom_objects")
     for package, namespace in KERAS_NAMESPACES
 )

@@ -44,7 +44,7 @@ import sys
 import threading
 import types
 import warnings
-from typing import Any, Callable, Collection, Dict, Iterator, List, Optional, Tuple, Union
+from typing import Any, Callable, Collection, Iterator
 
 from . import _state
 from .binding import Binding, UnknownUpstreamError, tested_version
@@ -77,9 +77,9 @@ class _Installation:
 
     def __init__(self) -> None:
         #: ``{upstream function: keras_deser's replacement}``.
-        self.originals: Dict[Function, Function] = {}
+        self.originals: dict[Function, Function] = {}
         self.patches = PatchSet()
-        self.hook: Optional[PostImportHook] = None
+        self.hook: PostImportHook | None = None
         #: Calls upstream routed through the installed 4-argument function.
         self.calls = 0
         self.lock = threading.RLock()
@@ -90,8 +90,8 @@ _INSTALLED = _Installation()
 
 def _entry(
     identifier: Any,
-    module_objects: Optional[Dict[str, Any]] = None,
-    custom_objects: Optional[Dict[str, Any]] = None,
+    module_objects: dict[str, Any] | None = None,
+    custom_objects: dict[str, Any] | None = None,
     printable_module_name: str = "object",
 ) -> Any:
     _INSTALLED.calls += 1
@@ -104,13 +104,13 @@ _entry.__wrapped__ = deserialize_keras_object  # type: ignore[attr-defined]
 _entry.__keras_deser__ = True  # type: ignore[attr-defined]
 
 #: Upstream's 4-argument functions replaced, by name, with their replacement.
-_REPLACEMENTS: Dict[str, Function] = {
+_REPLACEMENTS: dict[str, Function] = {
     "deserialize_keras_object": _entry,
     "class_and_config_for_serialized_keras_object": class_and_config_for_serialized_keras_object,
 }
 
 #: The attribute names ``install()`` patches (the functions' own names).
-_NAMES: Tuple[str, ...] = tuple(_REPLACEMENTS)
+_NAMES: tuple[str, ...] = tuple(_REPLACEMENTS)
 
 # Kept for code that read the old names.
 _PATCHES = _INSTALLED.patches
@@ -134,12 +134,12 @@ def is_installed() -> bool:
     return bool(_INSTALLED.originals)
 
 
-def installed_sites() -> List[str]:
+def installed_sites() -> list[str]:
     """``module:attribute`` labels of every site currently patched."""
     return [site.label for site in _INSTALLED.patches]
 
 
-def _bind_for_install(force: bool, flavour: Optional[str]) -> Binding:
+def _bind_for_install(force: bool, flavour: str | None) -> Binding:
     try:
         binding = _state.bind(flavour)
     except UnknownUpstreamError as error:
@@ -163,10 +163,10 @@ def _bind_for_install(force: bool, flavour: Optional[str]) -> Binding:
     return binding
 
 
-def _originals(binding: Binding) -> Dict[Function, Function]:
+def _originals(binding: Binding) -> dict[Function, Function]:
     """Upstream's functions to replace, each with its replacement."""
     namespace = vars(binding.legacy_module)
-    originals: Dict[Function, Function] = {}
+    originals: dict[Function, Function] = {}
     for name, replacement in _REPLACEMENTS.items():
         original = namespace.get(name)
         if original is None or original is replacement or getattr(original, "__keras_deser__", False):
@@ -200,9 +200,9 @@ def _guarded_new(original: Function) -> Function:
     return deserialize_keras_object
 
 
-def _candidates(hidden_attribute: Optional[str]) -> List[types.ModuleType]:
+def _candidates(hidden_attribute: str | None) -> list[types.ModuleType]:
     """Every module in ``sys.modules`` and the hidden API modules they wrap."""
-    modules: List[types.ModuleType] = []
+    modules: list[types.ModuleType] = []
     for module in list(sys.modules.values()):
         namespace = getattr(module, "__dict__", None)
         if not isinstance(namespace, dict):
@@ -215,9 +215,9 @@ def _candidates(hidden_attribute: Optional[str]) -> List[types.ModuleType]:
     return modules
 
 
-def _patch_module(module: types.ModuleType, originals: Dict[Function, Function]) -> List[Site]:
+def _patch_module(module: types.ModuleType, originals: dict[Function, Function]) -> list[Site]:
     """Patch the same-named attributes of ``module`` that hold an original."""
-    sites: List[Site] = []
+    sites: list[Site] = []
     namespace = module.__dict__
     for name in _NAMES:
         value = namespace.get(name)
@@ -234,7 +234,7 @@ def _patch_module(module: types.ModuleType, originals: Dict[Function, Function])
     return sites
 
 
-def _loaded_attribute(obj: Any, name: str, hidden: Optional[str]) -> Any:
+def _loaded_attribute(obj: Any, name: str, hidden: str | None) -> Any:
     """``obj.name`` if already loaded, else ``None``; never runs a lazy loader.
 
     Reads the namespace (and that of a module wrapper's hidden module), then
@@ -254,7 +254,7 @@ def _loaded_attribute(obj: Any, name: str, hidden: Optional[str]) -> Any:
     return None
 
 
-def _resolve_alias(alias: str, hidden: Optional[str]) -> Any:
+def _resolve_alias(alias: str, hidden: str | None) -> Any:
     """The object at ``package:dotted.path``, or ``None`` when the release
     lacks it or has not loaded it yet (the import hook patches it then)."""
     package, _, dotted = alias.partition(":")
@@ -266,7 +266,7 @@ def _resolve_alias(alias: str, hidden: Optional[str]) -> Any:
     return obj
 
 
-def _unreached_aliases(binding: Binding, originals: Collection[Function]) -> List[str]:
+def _unreached_aliases(binding: Binding, originals: Collection[Function]) -> list[str]:
     """The row's public aliases that are loaded and still name an original."""
     unreached = []
     for alias in binding.flavour.public_aliases:
@@ -276,7 +276,7 @@ def _unreached_aliases(binding: Binding, originals: Collection[Function]) -> Lis
     return unreached
 
 
-def _resolve_force(force: Union[bool, str], flavour: Optional[str]) -> Tuple[bool, Optional[str]]:
+def _resolve_force(force: bool | str, flavour: str | None) -> tuple[bool, str | None]:
     """``(force, flavour)`` from the arguments, accepting the old string form."""
     if isinstance(force, str):
         warnings.warn(
@@ -296,11 +296,11 @@ def _resolve_force(force: Union[bool, str], flavour: Optional[str]) -> Tuple[boo
 
 
 def install(
-    force: Union[bool, str] = False,
-    safe_mode: Optional[bool] = None,
+    force: bool | str = False,
+    safe_mode: bool | None = None,
     trusted: Collection[Any] = (),
-    flavour: Optional[str] = None,
-) -> List[str]:
+    flavour: str | None = None,
+) -> list[str]:
     """Route every call of upstream's 4-argument function through keras_deser.
 
     Binds to the loaded TensorFlow/Keras (see :func:`keras_deser.bind`) and
@@ -343,7 +343,7 @@ def install(
         return installed_sites()
 
 
-def uninstall() -> List[str]:
+def uninstall() -> list[str]:
     """Put every original back, by identity; return the sites restored.
 
     Only sites that still hold keras_deser's object are restored; one that
@@ -361,11 +361,11 @@ def uninstall() -> List[str]:
 
 @contextlib.contextmanager
 def patched(
-    force: Union[bool, str] = False,
-    safe_mode: Optional[bool] = None,
+    force: bool | str = False,
+    safe_mode: bool | None = None,
     trusted: Collection[Any] = (),
-    flavour: Optional[str] = None,
-) -> Iterator[List[str]]:
+    flavour: str | None = None,
+) -> Iterator[list[str]]:
     """Context manager: installed inside the block, as before after it.
 
     Takes :func:`install`'s arguments.  If keras_deser was already installed

@@ -109,9 +109,11 @@ def clean_install():
 def test_install_reaches_every_alias_and_uninstall_restores_by_identity(clean_install):
     original = _legacy()
     aliases = [a for a in _state.flavour.public_aliases if _resolve(a) is original]
-    holders = [(m, k) for m in list(sys.modules.values()) for k, v in list(getattr(m, "__dict__", {}).items()) if v is original]
-    # Module objects outside sys.modules too (TF 1.15 to 2.12), found the slow way.
-    holders += [(m, k) for m in _gc_module_holders(original) for k, v in list(vars(m).items()) if v is original]
+    # Every module binding it under its own name (the rule of docs/install.md),
+    # also module objects outside sys.modules (TF 1.15 to 2.12), found the slow way.
+    name = "deserialize_keras_object"
+    modules = list(sys.modules.values()) + _gc_module_holders(original)
+    holders = [(m, name) for m in modules if getattr(m, "__dict__", {}).get(name) is original]
     assert holders, "the upstream function is bound nowhere?"
 
     sites = keras_deser.install()
