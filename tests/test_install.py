@@ -337,3 +337,43 @@ def test_untested_release_is_refused_unless_forced(clean_install, monkeypatch):
     finally:
         monkeypatch.undo()
         keras_deser.bind()  # the binding read the faked version: read it again
+
+
+@needs_upstream
+def test_install_with_an_explicit_flavour_and_the_deprecated_string_force(clean_install):
+    name = _state.flavour.name
+    try:
+        assert keras_deser.install(flavour=name)
+        assert _state.flavour.name == name and _legacy() is installer._entry
+        keras_deser.uninstall()
+        with pytest.warns(DeprecationWarning, match=r"install\(flavour="):
+            assert keras_deser.install(force=name)
+        assert _legacy() is installer._entry
+    finally:
+        keras_deser.uninstall()
+        keras_deser.bind()
+
+
+@needs_upstream
+def test_install_undoes_itself_when_a_public_alias_is_not_reached(clean_install, monkeypatch):
+    """install() checks Flavour.public_aliases; one still naming upstream's
+    function (simulated: a loaded alias the search cannot see) is refused."""
+    original = _legacy()
+    hidden = type(sys)("kd_hidden_alias_holder")
+    hidden.deserialize_keras_object = original
+    carrier = type(sys)("kd_alias_carrier")
+    carrier.api = hidden  # reachable by attribute, not in sys.modules
+    monkeypatch.setitem(sys.modules, "kd_alias_carrier", carrier)
+    row = _state.flavour._replace(public_aliases=_state.flavour.public_aliases + ("kd_alias_carrier:api.deserialize_keras_object",))
+    monkeypatch.setattr(_state, "flavour", row)
+    real_bind = _state.bind
+
+    def bind(flavour=None):
+        binding = real_bind(flavour)
+        return binding._replace(flavour=row)
+
+    monkeypatch.setattr(_state, "bind", bind)
+    with pytest.raises(keras_deser.NotInstallableError, match="could not reach kd_alias_carrier:api.deserialize_keras_object"):
+        keras_deser.install()
+    assert not keras_deser.is_installed()
+    assert _legacy() is original and hidden.deserialize_keras_object is original
