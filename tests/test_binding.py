@@ -10,40 +10,25 @@ from the flavour table.
 
 import copy
 import json
-import os
 import pickle
-import subprocess
 import sys
 import threading
 
 import pytest
+from _helpers import keras_api as _api
+from _helpers import run_python
+from conftest import EXPECT, UPSTREAM, needs_upstream
 
 import keras_deser
 from keras_deser import flavours
 from keras_deser.scopes import STORES, GlobalStateStore, ThreadLocalStore
 
-UPSTREAM = os.environ.get("KERAS_DESER_UPSTREAM", "")
-EXPECT = os.environ.get("KERAS_DESER_EXPECT", "")
 HEAVY = ("tensorflow", "tensorflow_core", "tf_keras", "keras", "jax", "numpy")
-
-needs_upstream = pytest.mark.skipif(not UPSTREAM, reason="no upstream in this environment")
 
 
 def _run(code):
     """Run ``code`` in a fresh interpreter (same environment); return stdout lines."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout.strip().splitlines()
-
-
-def _api():
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"].keras
-    for name in ("keras", "tf_keras"):
-        if name in sys.modules:
-            return sys.modules[name]
-    return None
+    return run_python(code, check=True)
 
 
 # --- no import-time work ------------------------------------------------------

@@ -6,34 +6,22 @@ refusals, which need none, run.
 """
 
 import importlib
-import os
-import subprocess
 import sys
-import textwrap
 import threading
 import warnings
 
 import pytest
+from _helpers import gc_module_holders, resolve, run_python
+from _helpers import legacy_function as _legacy
+from conftest import UPSTREAM, needs_upstream
 
 import keras_deser
 from keras_deser import _state, installer
 from keras_deser.patching import RepatchedWarning
 
-UPSTREAM = os.environ.get("KERAS_DESER_UPSTREAM", "")
-
-needs_upstream = pytest.mark.skipif(not UPSTREAM, reason="core environment: no TensorFlow/Keras here")
-
-
-def _run(code, extra_path=None):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    env.pop("KERAS_DESER_INSTALL", None)
-    if extra_path:
-        env["PYTHONPATH"] = extra_path + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env)
-
 
 def test_install_refuses_when_no_keras_is_loaded():
-    result = _run(
+    result = run_python(
         """
         import keras_deser
         try:
@@ -51,7 +39,7 @@ def test_install_refuses_an_unknown_layout(tmp_path):
     (package / "__init__.py").write_text("from . import utils\n")
     (package / "utils" / "__init__.py").write_text("from .registry import get_custom_objects\n")
     (package / "utils" / "registry.py").write_text("REG = {}\ndef get_custom_objects():\n    return REG\n")
-    result = _run(
+    result = run_python(
         """
         import keras, keras_deser
         try:
@@ -66,53 +54,14 @@ def test_install_refuses_an_unknown_layout(tmp_path):
     assert "install(flavour=" in result.stdout
 
 
-def _resolve(alias):
-    package, dotted = alias.split(":")
-    obj = sys.modules.get(package)
-    if obj is None:
-        return None
-    for part in dotted.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
-
-
-def _legacy():
-    return vars(_state.binding.legacy_module)["deserialize_keras_object"]
-
-
-def _gc_module_holders(obj):
-    """Module objects (in sys.modules or not) whose namespace holds ``obj``."""
-    import gc
-    import types
-
-    return [
-        owner
-        for referrer in gc.get_referrers(obj)
-        if isinstance(referrer, dict)
-        for owner in gc.get_referrers(referrer)
-        if isinstance(owner, types.ModuleType) and owner.__dict__ is referrer
-    ]
-
-
-@pytest.fixture
-def clean_install():
-    assert not keras_deser.is_installed()
-    try:
-        yield
-    finally:
-        keras_deser.uninstall()
-
-
 @needs_upstream
 def test_install_reaches_every_alias_and_uninstall_restores_by_identity(clean_install):
     original = _legacy()
-    aliases = [a for a in _state.flavour.public_aliases if _resolve(a) is original]
+    aliases = [a for a in _state.flavour.public_aliases if resolve(a) is original]
     # Every module binding it under its own name (the rule of docs/install.md),
     # also module objects outside sys.modules (TF 1.15 to 2.12), found the slow way.
     name = "deserialize_keras_object"
-    modules = list(sys.modules.values()) + _gc_module_holders(original)
+    modules = list(sys.modules.values()) + gc_module_holders(original)
     holders = [(m, name) for m in modules if getattr(m, "__dict__", {}).get(name) is original]
     assert holders, "the upstream function is bound nowhere?"
 
@@ -121,7 +70,7 @@ def test_install_reaches_every_alias_and_uninstall_restores_by_identity(clean_in
     assert sites and all(":" in site for site in sites)
     assert _legacy() is installer._entry
     for alias in aliases:
-        assert _resolve(alias) is installer._entry, alias
+        assert resolve(alias) is installer._entry, alias
     for module, key in holders:
         assert module.__dict__[key] is installer._entry, (module.__name__, key)
 
@@ -130,7 +79,7 @@ def test_install_reaches_every_alias_and_uninstall_restores_by_identity(clean_in
     assert not keras_deser.is_installed()
     assert _legacy() is original
     for alias in aliases:
-        assert _resolve(alias) is original, alias
+        assert resolve(alias) is original, alias
     for module, key in holders:
         assert module.__dict__[key] is original
 
@@ -193,7 +142,7 @@ def test_same_named_imports_are_patched_renamed_variables_are_not(clean_install,
     holding it under another name is the user's and stays upstream's."""
     original = _legacy()
     public = "tensorflow.keras.utils" if UPSTREAM == "tensorflow" else "keras.utils.legacy"
-    if _resolve(public.split(".")[0] + ":" + ".".join(public.split(".")[1:] + ["deserialize_keras_object"])) is not original:
+    if resolve(public.split(".")[0] + ":" + ".".join(public.split(".")[1:] + ["deserialize_keras_object"])) is not original:
         public = _state.binding.legacy_module.__name__
     (tmp_path / "third_party_user.py").write_text(
         f"from {public} import deserialize_keras_object\n"
@@ -282,7 +231,7 @@ def test_concurrent_deserialization_during_install_cycles(clean_install):
 @needs_upstream
 def test_new_signature_public_name_passes_through(clean_install):
     """From TF 2.13 the public name is (config, custom_objects, safe_mode, **kw)."""
-    tf_utils = _resolve("tensorflow:keras.utils") or _resolve("keras:utils")
+    tf_utils = resolve("tensorflow:keras.utils") or resolve("keras:utils")
     public = getattr(tf_utils, "deserialize_keras_object", None)
     if public is None:
         pytest.skip("this release has no public deserialize_keras_object")
@@ -302,9 +251,7 @@ def test_new_signature_public_name_passes_through(clean_install):
 
 
 @needs_upstream
-def test_call_count_shows_upstream_routes(clean_install, tmp_path):
-    upstream = importlib.import_module(UPSTREAM)
-    K = upstream.keras if UPSTREAM == "tensorflow" else upstream
+def test_call_count_shows_upstream_routes(clean_install, tmp_path, K):
     keras_deser.install()
     if keras_deser.upstream_info()["flavour"] == "keras-3":
         # Keras 3 reaches the 4-arg function only from its legacy HDF5
