@@ -30,7 +30,7 @@ class Flavour(NamedTuple):
     ``registry_module``, as the ``__module__`` of ``get_custom_objects``).
     """
 
-    #: Short stable identifier, used in reports and in ``install(force=...)``.
+    #: Short stable identifier, used in reports and in ``install(flavour=...)``.
     name: str
     #: The releases this row describes, for people.
     releases: str
@@ -63,7 +63,8 @@ class Flavour(NamedTuple):
     #: of its own: ``tensorflow:keras.__version__``).
     keras_version: str | None = None
     #: Public aliases of the 4-argument function, as ``module:attribute``
-    #: paths reached from the top-level package (used by the compat layer).
+    #: paths reached from the top-level package; ``install()`` checks that each
+    #: one the process has loaded reaches keras_deser.
     public_aliases: tuple[str, ...] = ()
     #: The releases this row was checked against: ``package:attribute`` of
     #: a version string and ``(lowest, first too new)``.  ``install()``

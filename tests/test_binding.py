@@ -308,3 +308,25 @@ def test_scopes_left_out_of_order_restore_their_own_names(store):
     assert store.lookup("a") is None and store.lookup("b") == 2
     store.exit(inner)
     assert store.lookup("b") is None and store.active() == {}
+
+
+@needs_upstream
+def test_new_signature_functions_column_matches_what_the_release_has():
+    """The row's ``new_signature_modules`` name exactly the loaded functions
+    of the bound package that take ``safe_mode`` (the probe the column
+    replaced, run here against the real release)."""
+    from keras_deser import _state
+
+    binding = _state.bind()
+    package = binding.flavour.registry_module.split(".")[0]
+    probed = {}
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] != package:
+            continue
+        function = getattr(module, "__dict__", {}).get("deserialize_keras_object")
+        if function is None or getattr(function, "__keras_deser__", False):
+            continue
+        code = getattr(function, "__code__", None)
+        if code is not None and "safe_mode" in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
+            probed[id(function)] = function
+    assert {id(f) for f in binding.new_signature_functions} == set(probed), [f.__module__ for f in probed.values()]
