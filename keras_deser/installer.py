@@ -112,10 +112,6 @@ _REPLACEMENTS: dict[str, Function] = {
 #: The attribute names ``install()`` patches (the functions' own names).
 _NAMES: tuple[str, ...] = tuple(_REPLACEMENTS)
 
-# Kept for code that read the old names.
-_PATCHES = _INSTALLED.patches
-
-
 def original_of(obj: Any) -> Any:
     """The upstream object ``obj`` replaced, or ``obj`` if it replaced none."""
     for original, replacement in list(_INSTALLED.originals.items()):

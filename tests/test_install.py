@@ -87,9 +87,9 @@ def test_install_reaches_every_alias_and_uninstall_restores_by_identity(clean_in
 @needs_upstream
 def test_second_install_changes_nothing(clean_install):
     first = keras_deser.install()
-    snapshot = [(site.module, site.attribute) for site in installer._PATCHES]
+    snapshot = [(site.module, site.attribute) for site in installer._INSTALLED.patches]
     assert keras_deser.install() == first
-    assert [(site.module, site.attribute) for site in installer._PATCHES] == snapshot
+    assert [(site.module, site.attribute) for site in installer._INSTALLED.patches] == snapshot
 
 
 @needs_upstream
@@ -97,7 +97,7 @@ def test_uninstall_leaves_a_site_someone_else_repatched(clean_install):
     keras_deser.install()
     module = _state.binding.legacy_module
     theirs = lambda *args, **kwargs: "theirs"  # noqa: E731
-    site = next(s for s in installer._PATCHES if s.attribute == "deserialize_keras_object" and s.module.__dict__ is vars(module))
+    site = next(s for s in installer._INSTALLED.patches if s.attribute == "deserialize_keras_object" and s.module.__dict__ is vars(module))
     setattr(site.module, site.attribute, theirs)
     with pytest.warns(RepatchedWarning, match="changed after keras_deser patched it"):
         keras_deser.uninstall()
