@@ -162,6 +162,11 @@ class GlobalDictStore(ScopeStore):
                 if not entries:
                     break
                 current = registry_get(name, _MISSING)
+                if layers.get(name) is not entries:
+                    # A scope on this name was entered (layers, then registry)
+                    # between the two reads: ``current`` may be a value the
+                    # snapshot does not know.  Read both again.
+                    continue
                 me = marker()
                 own = _MISSING
                 foreign = False
