@@ -50,6 +50,10 @@ def test_flavour_table_is_well_formed():
         assert row.scope_store in STORES
         assert (row.scope_store == "global") == (row.scope_location is None), row.name
         assert row.legacy_module and row.keras_version and ":" in row.keras_version, row.name
+        assert row.shared_objects in ("native", "supplied", "native-if-present"), row.name
+        assert row.hidden_api_modules is None or row.hidden_api_modules.isidentifier(), row.name
+        assert all(module.split(".")[0] == row.registry_module.split(".")[0] for module in row.new_signature_modules)
+        assert all(":" in alias for alias in row.public_aliases), row.name
     # rows sharing a module must be told apart by `requires` or `registry`
     seen = {}
     for row in flavours.FLAVOURS:
