@@ -5,13 +5,20 @@
     python3 compat/run.py tf2.9 core-py3.13
     python3 compat/run.py --list
     python3 compat/run.py --exec tf2.9 -- keras-deser load   # a command in one env
+    python3 compat/run.py --lint       # ruff check and mypy, from .venvs/lint
 
 Each environment of ``compat/matrix.toml`` gets a virtual environment under
 ``.venvs/<name>`` made with ``uv`` from a local interpreter (pyenv's or one
-on PATH; nothing is downloaded), with keras_deser installed editable plus
-the environment's exact pins.  An environment is rebuilt only when its pins
-change.  Extra arguments after ``--`` go to pytest.  Exits non-zero when any
-environment fails to build or has a failing test.
+on PATH; no interpreter is downloaded), with keras_deser installed editable
+plus the environment's exact pins.  An environment is rebuilt only when its
+pins change.  ``uv`` is the one on PATH or, on a machine without it, one
+this script installs with pip into ``.venvs/_uv``; every ``uv pip`` call
+names its target interpreter (``--python``), so it never installs into the
+interpreter running uv.  Extra arguments after ``--`` go to pytest.  Exits
+non-zero when any environment fails to build or has a failing test.
+
+Needs Python 3.11+ (``tomllib``); started by an older ``python3``, it runs
+itself again under the newest pyenv Python 3.11+.
 """
 
 import argparse
@@ -26,6 +33,22 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MATRIX = os.path.join(ROOT, "compat", "matrix.toml")
 VENVS = os.path.join(ROOT, ".venvs")
+
+
+#: The lint environment: tools pinned, keras_deser installed editable.
+LINT = {"python": "3.12", "pins": ["ruff==0.17.6", "mypy==2.4.1"]}
+LINT_COMMANDS = (["ruff", "check", "keras_deser"], ["mypy"])
+
+
+def _reexec_if_old():
+    """Run this script again under a Python with ``tomllib`` (3.11+)."""
+    if sys.version_info >= (3, 11):
+        return
+    root = os.environ.get("PYENV_ROOT") or os.path.expanduser("~/.pyenv")
+    found = sorted(glob.glob(os.path.join(root, "versions", "3.1[1-9]*", "bin", "python")))
+    if not found:
+        sys.exit("compat/run.py needs Python 3.11 or newer (tomllib); none found under pyenv")
+    os.execv(found[-1], [found[-1], os.path.abspath(__file__)] + sys.argv[1:])
 
 
 def load_matrix(path=MATRIX):
@@ -52,29 +75,46 @@ def find_python(version):
     sys.exit(f"compat/run.py: no Python {version} found under pyenv or on PATH")
 
 
-def uv():
+def uv(log=None):
+    """The ``uv`` command: on PATH, or bootstrapped into ``.venvs/_uv`` with pip."""
     found = shutil.which("uv")
     if found:
         return [found]
-    return [sys.executable, "-m", "uv"]
+    home = os.path.join(VENVS, "_uv")
+    private = os.path.join(home, "bin", "uv")
+    if not os.path.exists(private):
+        print(f"compat/run.py: no uv on PATH; installing it with pip into {home}", file=sys.stderr, flush=True)
+        os.makedirs(VENVS, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "venv", home], check=True, stdout=log, stderr=log)
+        subprocess.run(
+            [os.path.join(home, "bin", "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check", "uv"],
+            check=True, stdout=log, stderr=log,
+        )
+    return [private]
 
 
 def build(name, entry, log):
-    """Create or reuse ``.venvs/<name>``; return its python."""
+    """Create or reuse ``.venvs/<name>``; return its python.
+
+    Every ``uv pip`` call names the venv's interpreter (``--python``), so it
+    installs there whichever uv (or ``python -m uv``) runs it.
+    """
     venv = os.path.join(VENVS, name)
     python = os.path.join(venv, "bin", "python")
     stamp_path = os.path.join(venv, ".keras_deser_stamp")
     stamp = json.dumps({"python": entry["python"], "pins": entry.get("pins", [])}, sort_keys=True)
     env = dict(os.environ, UV_PYTHON_DOWNLOADS="never", VIRTUAL_ENV=venv)
+    command = uv(log)
     if os.path.exists(stamp_path) and open(stamp_path).read() == stamp and os.path.exists(python):
-        subprocess.run(uv() + ["pip", "install", "-q", "--no-deps", "-e", ROOT], env=env, check=True, stdout=log, stderr=log)
+        subprocess.run(command + ["pip", "install", "--python", python, "-q", "--no-deps", "-e", ROOT],
+                       env=env, check=True, stdout=log, stderr=log)
         return python
     if os.path.exists(venv):
         shutil.rmtree(venv)
     interpreter = find_python(entry["python"])
-    subprocess.run(uv() + ["venv", "-q", "-p", interpreter, venv], env=env, check=True, stdout=log, stderr=log)
+    subprocess.run(command + ["venv", "-q", "-p", interpreter, venv], env=env, check=True, stdout=log, stderr=log)
     subprocess.run(
-        uv() + ["pip", "install", "-q", "-e", ROOT + "[test]"] + list(entry.get("pins", [])),
+        command + ["pip", "install", "--python", python, "-q", "-e", ROOT + "[test]"] + list(entry.get("pins", [])),
         env=env, check=True, stdout=log, stderr=log,
     )
     with open(stamp_path, "w") as handle:
@@ -82,24 +122,37 @@ def build(name, entry, log):
     return python
 
 
-def run(name, entry, pytest_args):
+def prepare(name, entry, out=sys.stdout):
+    """Build ``name`` (logging to ``.venvs/<name>.build.log``); return
+    ``(python, env)`` for running in it, or ``(None, None)`` when the build
+    failed (the log's tail is printed to ``out``).  Shared by every mode."""
     os.makedirs(VENVS, exist_ok=True)
     log_path = os.path.join(VENVS, name + ".build.log")
-    started = time.time()
-    print(f"=== {name}: Python {entry['python']}, {' '.join(entry.get('pins', [])) or 'no upstream'}", flush=True)
     try:
         with open(log_path, "w") as log:
             python = build(name, entry, log)
     except subprocess.CalledProcessError:
-        print(open(log_path).read()[-4000:])
-        print(f"=== {name}: BUILD FAILED (log: {log_path})", flush=True)
-        return "build failed", time.time() - started
+        print(open(log_path).read()[-4000:], file=out)
+        print(f"=== {name}: BUILD FAILED (log: {log_path})", file=out, flush=True)
+        return None, None
     env = dict(os.environ)
     env.update({key: str(value) for key, value in entry.get("env", {}).items()})
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    bindir = os.path.dirname(python)
+    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
+    env["VIRTUAL_ENV"] = os.path.dirname(bindir)
+    return python, env
+
+
+def run(name, entry, pytest_args):
+    started = time.time()
+    print(f"=== {name}: Python {entry['python']}, {' '.join(entry.get('pins', [])) or 'no upstream'}", flush=True)
+    python, env = prepare(name, entry)
+    if python is None:
+        return "build failed", time.time() - started
     env["KERAS_DESER_ENV"] = name
     env["KERAS_DESER_EXPECT"] = entry.get("expect", "")
     env["KERAS_DESER_UPSTREAM"] = entry.get("upstream", "")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # The whole suite unless the arguments name test paths themselves.
     named = any(arg.startswith("tests") or arg.endswith(".py") or "::" in arg for arg in pytest_args)
     command = [python, "-m", "pytest", "-p", "no:cacheprovider"] + ([] if named else [os.path.join(ROOT, "tests")]) + pytest_args
@@ -111,22 +164,26 @@ def run(name, entry, pytest_args):
 
 def execute(name, entry, command):
     """Build ``name`` and run ``command`` with its virtualenv first on PATH."""
-    os.makedirs(VENVS, exist_ok=True)
-    log_path = os.path.join(VENVS, name + ".build.log")
-    print(f"=== building {name} (Python {entry['python']}; log: {log_path})", file=sys.stderr, flush=True)
-    try:
-        with open(log_path, "w") as log:
-            python = build(name, entry, log)
-    except subprocess.CalledProcessError:
-        print(open(log_path).read()[-4000:], file=sys.stderr)
+    print(f"=== building {name} (Python {entry['python']}; log: .venvs/{name}.build.log)", file=sys.stderr, flush=True)
+    python, env = prepare(name, entry, out=sys.stderr)
+    if python is None:
         return 1
-    env = dict(os.environ)
-    env.update({key: str(value) for key, value in entry.get("env", {}).items()})
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    bindir = os.path.dirname(python)
-    env["PATH"] = bindir + os.pathsep + env.get("PATH", "")
-    env["VIRTUAL_ENV"] = os.path.dirname(bindir)
     return subprocess.run(command, env=env).returncode
+
+
+def lint():
+    """``ruff check keras_deser`` and ``mypy`` (pyproject.toml's settings) from
+    ``.venvs/lint``; non-zero when either fails."""
+    python, env = prepare("lint", LINT)
+    if python is None:
+        return 1
+    failed = []
+    for command in LINT_COMMANDS:
+        print(f"=== lint: {' '.join(command)}", flush=True)
+        if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:
+            failed.append(command[0])
+    print(f"=== lint: {'FAILED (' + ', '.join(failed) + ')' if failed else 'passed'}", flush=True)
+    return 1 if failed else 0
 
 
 def main(argv=None):
@@ -141,7 +198,10 @@ def main(argv=None):
     parser.add_argument("--list", action="store_true", help="list the environments and exit")
     parser.add_argument("--exec", metavar="ENV", dest="exec_env",
                         help="build ENV and run the command given after -- inside it")
+    parser.add_argument("--lint", action="store_true", help="run ruff check and mypy from .venvs/lint")
     args = parser.parse_args(argv)
+    if args.lint:
+        return lint()
     matrix = load_matrix()
     if args.exec_env:
         if args.exec_env not in matrix:
@@ -167,4 +227,5 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    _reexec_if_old()
     sys.exit(main())

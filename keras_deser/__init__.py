@@ -9,11 +9,15 @@ Importing this package imports neither TensorFlow, Keras nor numpy; the live
 Keras is detected the first time state is needed.
 """
 
+from __future__ import annotations
+
 from ._version import __version__
 from .audit import AuditReport, Finding, audit
+from .binding import UnknownUpstreamError
 from .errors import ConfigTooDeepError
 from .info import bind, upstream_info
-from .installer import install, installed_sites, is_installed, patched, uninstall
+from .installer import NotInstallableError, install, installed_sites, is_installed, patched, uninstall
+from .patching import RepatchedWarning
 from .registry import (
     CustomObjectScope,
     custom_object_scope,
@@ -22,13 +26,14 @@ from .registry import (
     get_registered_object,
     register_keras_serializable,
 )
+from .safety import UnsafeConfigError, is_safe_mode, safe_mode, set_safe_mode
 from .serialization import (
+    CustomMaskWarning,
     class_and_config_for_serialized_keras_object,
     deserialize_keras_object,
     serialize_keras_class_and_config,
     serialize_keras_object,
 )
-from .safety import UnsafeConfigError, is_safe_mode, safe_mode, set_safe_mode
 from .shared_objects import (
     SHARED_OBJECT_KEY,
     DisableSharedObjectScope,
@@ -47,6 +52,10 @@ __all__ = [
     "translate",
     "AuditReport",
     "ConfigTooDeepError",
+    "CustomMaskWarning",
+    "NotInstallableError",
+    "RepatchedWarning",
+    "UnknownUpstreamError",
     "Finding",
     "UnsafeConfigError",
     "audit",

@@ -14,6 +14,8 @@ configs of other releases (:mod:`keras_deser.translation`), and
 warning; it never breaks the import that triggered it.
 """
 
+from __future__ import annotations
+
 import os
 import sys
 import threading
@@ -29,30 +31,42 @@ ENV_VAR = "KERAS_DESER_INSTALL"
 WATCHED = UPSTREAM_PACKAGES
 
 _LOCK = threading.RLock()
-_STATE = {"hook": None, "depth": 0, "done": False}
 
 
-def activate(mode=None):
+class _Activation:
+    """The switch's state: its import hook, the nesting depth, done or not."""
+
+    def __init__(self) -> None:
+        self.hook: PostImportHook | None = None
+        #: Watched imports under way (TensorFlow imports Keras inside its own).
+        self.depth = 0
+        self.done = False
+
+
+_STATE = _Activation()
+
+
+def activate(mode: str | None = None) -> None:
     """Install keras_deser as soon as a watched package has been imported.
 
     Idempotent.  ``mode`` defaults to the environment variable's value.
     """
     mode = (mode if mode is not None else os.environ.get(ENV_VAR, "1")).strip().lower()
     with _LOCK:
-        if _STATE["hook"] is not None or _STATE["done"]:
+        if _STATE.hook is not None or _STATE.done:
             return
         if any(name in sys.modules for name in WATCHED):
             _install(mode)
             return
-        _STATE["hook"] = _watch(mode).install()
+        _STATE.hook = _watch(mode).install()
 
 
-def _install(mode):
-    _STATE["done"] = True
-    hook = _STATE["hook"]
+def _install(mode: str) -> None:
+    _STATE.done = True
+    hook = _STATE.hook
     if hook is not None:
         hook.remove()
-        _STATE["hook"] = None
+        _STATE.hook = None
     try:
         import keras_deser
 
@@ -64,24 +78,24 @@ def _install(mode):
         warnings.warn(f"{ENV_VAR}: keras_deser could not install: {error}", RuntimeWarning, stacklevel=2)
 
 
-def _watch(mode):
+def _watch(mode: str) -> PostImportHook:
     """The hook: count nested watched imports, install after the outermost.
 
     TensorFlow imports Keras from inside its own ``__init__``; installing
     then would see a half-built ``tf``.
     """
 
-    def wants(fullname):
-        return fullname in WATCHED and not _STATE["done"]
+    def wants(fullname: str) -> bool:
+        return fullname in WATCHED and not _STATE.done
 
-    def before(_name):
-        _STATE["depth"] += 1
+    def before(_name: str) -> None:
+        _STATE.depth += 1
 
-    def after(_module, loaded):
-        _STATE["depth"] -= 1
-        if loaded and _STATE["depth"] == 0 and not _STATE["done"]:
+    def after(_module: object, loaded: bool) -> None:
+        _STATE.depth -= 1
+        if loaded and _STATE.depth == 0 and not _STATE.done:
             with _LOCK:
-                if not _STATE["done"]:
+                if not _STATE.done:
                     _install(mode)
 
     return PostImportHook(after, wants=wants, before=before)

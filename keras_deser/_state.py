@@ -6,82 +6,55 @@ to it and stores the results as plain module attributes, so every later read
 is an ordinary attribute lookup with no check on the hot path.
 """
 
+from __future__ import annotations
+
+import sys
 import threading
+from typing import Any, Callable
 
 from . import binding as _binding
 
-_FIELDS = frozenset(
-    (
-        "binding",
-        "flavour",
-        "registry",
-        "names",
-        "store",
-        "lookup",
-        "loading",
-        "saving",
-        "disabled",
-        "isclass",
-        "isfunction",
-        "takes_custom_objects",
-        "takes_cache",
-        "unwrap",
-    )
+#: The attributes this module serves: the binding itself, every field of
+#: :class:`keras_deser.binding.Binding` and its shortcut properties.
+FIELDS: tuple[str, ...] = ("binding",) + _binding.Binding._fields + tuple(
+    name for name, value in vars(_binding.Binding).items() if isinstance(value, property)
 )
 _LOCK = threading.RLock()
-_SUBSCRIBERS = []
+_SUBSCRIBERS: list[Callable[[Any], None]] = []
 
 
-def subscribe(callback):
+def subscribe(callback: Callable[[Any], None]) -> None:
     """Call ``callback(this_module)`` after every binding (and now, if bound).
 
-    For hot paths that keep references to bound state in their own globals.
+    For hot paths that keep references to bound state in their own globals
+    (:mod:`keras_deser.serialization`): the one copy of the binding outside
+    this module.
     """
     _SUBSCRIBERS.append(callback)
     if is_bound():
-        callback(_this())
+        callback(sys.modules[__name__])
 
 
-def _this():
-    import sys
-
-    return sys.modules[__name__]
-
-
-def bind(flavour=None):
+def bind(flavour: Any = None) -> _binding.Binding:
     """Bind to ``flavour`` (a row or its name), or to what is loaded now."""
     with _LOCK:
         new = _binding.resolve(flavour)
-        introspector = new.introspector
-        globals().update(
-            binding=new,
-            flavour=new.flavour,
-            registry=new.registry,
-            names=new.names,
-            store=new.store,
-            lookup=new.store.lookup,
-            loading=new.loading,
-            saving=new.saving,
-            disabled=new.disabled,
-            isclass=introspector.isclass,
-            isfunction=introspector.isfunction,
-            takes_custom_objects=introspector.takes_custom_objects,
-            takes_cache=introspector.takes_cache,
-            unwrap=introspector.unwrap,
-        )
-        module = _this()
+        fields = {name: getattr(new, name) for name in FIELDS[1:]}
+        fields["binding"] = new
+        globals().update(fields)
+        module = sys.modules[__name__]
         for callback in _SUBSCRIBERS:
             callback(module)
         return new
 
 
-def is_bound():
+def is_bound() -> bool:
     """True once the state has been resolved."""
     return "binding" in globals()
 
 
-def __getattr__(name):
-    if name in _FIELDS:
+def __getattr__(name: str) -> Any:
+    if name in FIELDS:
         with _LOCK:
             if name not in globals():
                 bind()

@@ -8,10 +8,12 @@ flavour is known to be live.  A TensorFlow 1.15 module is never imported by
 name, because that builds a second copy of it.
 """
 
+from __future__ import annotations
+
 import importlib
 import sys
 import threading
-from typing import Any, Callable, Dict, NamedTuple, Optional
+from typing import Any, Callable, NamedTuple
 
 from . import flavours as _flavours
 from .introspection import Introspector
@@ -27,9 +29,9 @@ class _OwnState:
     Keras was loaded are still there when a Keras is bound later.
     """
 
-    def __init__(self):
-        self.registry: Dict[str, Any] = {}
-        self.names: Dict[Any, str] = {}
+    def __init__(self) -> None:
+        self.registry: dict[str, Any] = {}
+        self.names: dict[Any, str] = {}
         self.loading = threading.local()
         self.saving = threading.local()
         self.disabled = threading.local()
@@ -51,12 +53,52 @@ class Binding(NamedTuple):
     introspector: Introspector
     shared_native: bool
     names_native: bool
-    registry_globals: Optional[dict]
+    registry_globals: dict | None
     legacy_module: Any
-    tensorflow_version: Optional[str]
-    keras_version: Optional[str]
+    tensorflow_version: str | None
+    keras_version: str | None
+    #: Capability: upstream's newer ``(config, custom_objects=None,
+    #: safe_mode=True, **kwargs)`` functions that are loaded (from the row's
+    #: ``new_signature_modules``); empty where the release has none.
+    new_signature_functions: tuple[Callable[..., Any], ...] = ()
+    #: Capability: attribute of TensorFlow's module wrappers holding API
+    #: modules that are not in ``sys.modules`` (the row's
+    #: ``hidden_api_modules``); ``None`` when there are none.
+    hidden_api_modules: str | None = None
 
-    def json_decoder(self) -> Optional[Callable[[str], Any]]:
+    # Shortcuts the rest of the package reads through keras_deser._state.
+
+    @property
+    def lookup(self) -> Callable[..., Any]:
+        """The store's ``lookup(name, default)`` (scopes, then registry)."""
+        return self.store.lookup
+
+    @property
+    def isclass(self) -> Callable[[Any], bool]:
+        """``tf_inspect.isclass`` of the bound release (or :mod:`inspect`'s)."""
+        return self.introspector.isclass
+
+    @property
+    def isfunction(self) -> Callable[[Any], bool]:
+        """``tf_inspect.isfunction`` of the bound release (or :mod:`inspect`'s)."""
+        return self.introspector.isfunction
+
+    @property
+    def takes_custom_objects(self) -> Callable[[Any], bool]:
+        """Whether a ``from_config`` takes ``custom_objects`` (cached)."""
+        return self.introspector.takes_custom_objects
+
+    @property
+    def takes_cache(self) -> dict[Any, bool]:
+        """The cache behind :attr:`takes_custom_objects`."""
+        return self.introspector.takes_cache
+
+    @property
+    def unwrap(self) -> Callable[[Any], Any] | None:
+        """TensorFlow's ``tf_decorator.unwrap``, or ``None``."""
+        return self.introspector.unwrap
+
+    def json_decoder(self) -> Callable[[str], Any] | None:
         """The bound release's own JSON decoder (``Flavour.json_decoder``), or None.
 
         Only once its module is imported (nothing is imported here); None
@@ -67,14 +109,14 @@ class Binding(NamedTuple):
         return decode if callable(decode) else None
 
 
-def _walk(root, dotted):
+def _walk(root: Any, dotted: str) -> Any:
     obj = root
     for part in dotted.split("."):
         obj = getattr(obj, part)
     return obj
 
 
-def _live_get_custom_objects():
+def _live_get_custom_objects() -> Any:
     """The ``get_custom_objects`` function the live Keras exposes, or None."""
     for package, path in _flavours.ENTRY_ROUTES:
         root = sys.modules.get(package)
@@ -89,7 +131,7 @@ def _live_get_custom_objects():
     return None
 
 
-def detect():
+def detect() -> tuple[_flavours.Flavour, dict[str, Any] | None]:
     """Return ``(flavour, registry_globals)`` for what is loaded now.
 
     ``registry_globals`` is the globals dict of the module owning the live
@@ -112,7 +154,7 @@ def detect():
 class UnknownUpstreamError(RuntimeError):
     """The loaded Keras keeps its registry somewhere no flavour row knows."""
 
-    def __init__(self, module_name):
+    def __init__(self, module_name: str) -> None:
         known = ", ".join(row.name for row in _flavours.FLAVOURS)
         super().__init__(
             f"keras_deser does not know the Keras layout whose "
@@ -123,7 +165,7 @@ class UnknownUpstreamError(RuntimeError):
         self.module_name = module_name
 
 
-def _module(name, known_globals=None, known_name=None):
+def _module(name: str | None, known_globals: dict[str, Any] | None = None, known_name: str | None = None) -> Any:
     """The module ``name``: from ``known_globals``, sys.modules, or import."""
     if name is None:
         return None
@@ -138,11 +180,11 @@ def _module(name, known_globals=None, known_name=None):
 class _GlobalsModule:
     """Attribute access over a module's globals dict (module not by name)."""
 
-    def __init__(self, namespace):
+    def __init__(self, namespace: dict[str, Any]) -> None:
         self.__dict__ = namespace
 
 
-def _version_of(spec):
+def _version_of(spec: str | None) -> str | None:
     """The version string at ``package:attribute.path``, or None.
 
     Read only from a package already imported; nothing is imported here.
@@ -160,16 +202,44 @@ def _version_of(spec):
     return version if isinstance(version, str) else None
 
 
-def _unwrap(flavour):
+def _unwrap(flavour: _flavours.Flavour) -> Callable[[Any], Any] | None:
     """TensorFlow's ``tf_decorator.unwrap`` for ``flavour``, or None."""
     for name in flavour.decorator_modules:
         module = sys.modules.get(name)
-        if module is not None and hasattr(module, "unwrap"):
+        if module is not None:
             return module.unwrap
     return None
 
 
-def resolve(flavour=None):
+_SHARED_LOCALS = ("SHARED_OBJECT_LOADING", "SHARED_OBJECT_SAVING", "SHARED_OBJECT_DISABLED")
+
+
+def _shared_locals(flavour: _flavours.Flavour, legacy: Any) -> tuple[Any, Any, Any] | None:
+    """Upstream's shared-object thread-locals, per the row's ``shared_objects``.
+
+    ``None`` when keras_deser supplies its own.
+    """
+    if flavour.shared_objects == "supplied":
+        return None
+    namespace = vars(legacy)
+    if flavour.shared_objects == "native-if-present" and not all(name in namespace for name in _SHARED_LOCALS):
+        return None
+    loading, saving, disabled = (namespace[name] for name in _SHARED_LOCALS)
+    return loading, saving, disabled
+
+
+def _new_signature_functions(flavour: _flavours.Flavour) -> tuple[Callable[..., Any], ...]:
+    """The row's new-signature functions among the modules already loaded."""
+    found = []
+    for name in flavour.new_signature_modules:
+        module = sys.modules.get(name)
+        function = None if module is None else vars(module).get("deserialize_keras_object")
+        if function is not None and not getattr(function, "__keras_deser__", False):
+            found.append(function)
+    return tuple(found)
+
+
+def resolve(flavour: _flavours.Flavour | str | None = None) -> Binding:
     """Build the :class:`Binding` for ``flavour`` (a row, a name, or detect)."""
     registry_globals = None
     if flavour is None:
@@ -184,7 +254,9 @@ def resolve(flavour=None):
             flavour=flavour,
             registry=OWN.registry,
             names=OWN.names,
-            store=_reuse(("global", id(OWN.registry)), lambda: STORES["global"](OWN.registry, location="keras_deser (own)")),
+            store=_reuse(
+                ("global", id(OWN.registry)), lambda: STORES["global"](OWN.registry, location="keras_deser (own)")
+            ),
             loading=OWN.loading,
             saving=OWN.saving,
             disabled=OWN.disabled,
@@ -197,24 +269,17 @@ def resolve(flavour=None):
             keras_version=None,
         )
 
+    assert registry_globals is not None
     registry = registry_globals[flavour.registry]
-    names = registry_globals.get(flavour.names)
-    names_native = isinstance(names, dict)
-    if not names_native:
-        names = OWN.names
+    found = registry_globals.get(flavour.names)
+    names_native = isinstance(found, dict)
+    names: dict[Any, str] = found if isinstance(found, dict) else OWN.names
     _adopt(registry, names)
 
     legacy = _module(flavour.legacy_module, registry_globals, flavour.registry_module)
-    shared_native = all(
-        hasattr(legacy, attr)
-        for attr in ("SHARED_OBJECT_LOADING", "SHARED_OBJECT_SAVING", "SHARED_OBJECT_DISABLED")
-    )
-    if shared_native:
-        loading = legacy.SHARED_OBJECT_LOADING
-        saving = legacy.SHARED_OBJECT_SAVING
-        disabled = legacy.SHARED_OBJECT_DISABLED
-    else:
-        loading, saving, disabled = OWN.loading, OWN.saving, OWN.disabled
+    shared = _shared_locals(flavour, legacy)
+    shared_native = shared is not None
+    loading, saving, disabled = shared if shared is not None else (OWN.loading, OWN.saving, OWN.disabled)
 
     store = _store(flavour, registry, registry_globals)
     unwrap = _unwrap(flavour)
@@ -233,10 +298,12 @@ def resolve(flavour=None):
         legacy_module=legacy,
         tensorflow_version=_version_of("tensorflow:__version__"),
         keras_version=_version_of(flavour.keras_version),
+        new_signature_functions=_new_signature_functions(flavour),
+        hidden_api_modules=flavour.hidden_api_modules,
     )
 
 
-def _live_globals(flavour):
+def _live_globals(flavour: _flavours.Flavour) -> dict[str, Any]:
     """Globals of ``flavour``'s registry module, for a flavour forced by name.
 
     The module the live ``get_custom_objects`` belongs to is taken from the
@@ -250,10 +317,10 @@ def _live_globals(flavour):
     return vars(_module(flavour.registry_module))
 
 
-_STORES = {}
+_STORES: dict[Any, Any] = {}
 
 
-def _reuse(key, make):
+def _reuse(key: Any, make: Callable[[], Any]) -> Any:
     """One scope store per registry and layout, kept across rebinds.
 
     A store tracks the scopes active on it; binding again (for example after
@@ -265,22 +332,22 @@ def _reuse(key, make):
     return store
 
 
-def _store(flavour, registry, registry_globals):
+def _store(flavour: _flavours.Flavour, registry: dict[str, Any], registry_globals: dict[str, Any]) -> Any:
     return _reuse((flavour.name, id(registry)), lambda: _make_store(flavour, registry, registry_globals))
 
 
-def _make_store(flavour, registry, registry_globals):
+def _make_store(flavour: _flavours.Flavour, registry: dict[str, Any], registry_globals: dict[str, Any]) -> Any:
     cls = STORES[flavour.scope_store]
     if flavour.scope_store == "global":
         return cls(registry, location=f"{flavour.registry_module}:{flavour.registry}")
-    module_name, attribute = flavour.scope_location.split(":")
+    module_name, attribute = str(flavour.scope_location).split(":")
     module = _module(module_name, registry_globals, flavour.registry_module)
     if flavour.scope_store == "thread_local":
         return cls(registry, getattr(module, attribute), location=flavour.scope_location)
     return cls(registry, module, attribute, location=flavour.scope_location)
 
 
-def _adopt(registry, names):
+def _adopt(registry: dict[str, Any], names: dict[Any, str]) -> None:
     """Carry registrations made while standalone into the upstream registry.
 
     Names upstream already knows keep upstream's object.
@@ -292,7 +359,7 @@ def _adopt(registry, names):
             names.setdefault(obj, name)
 
 
-def _version_tuple(text):
+def _version_tuple(text: Any) -> tuple[int, ...]:
     """Leading numbers of a version string: ``'2.15.0rc1'`` -> ``(2, 15, 0)``."""
     numbers = []
     for part in str(text).split("."):
@@ -309,7 +376,7 @@ def _version_tuple(text):
     return tuple(numbers)
 
 
-def tested_version(flavour):
+def tested_version(flavour: _flavours.Flavour) -> tuple[str | None, bool | None]:
     """``(version, tested)`` of the loaded release for ``flavour``.
 
     ``tested`` is True when the version lies in the row's ``tested`` range

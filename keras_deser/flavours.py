@@ -13,7 +13,9 @@ attributes all exist in that module's globals wins.  Rows that share a module
 name are told apart by ``requires`` and must be ordered most specific first.
 """
 
-from typing import NamedTuple, Optional, Tuple
+from __future__ import annotations
+
+from typing import NamedTuple
 
 __all__ = ["Flavour", "FLAVOURS", "STANDALONE", "ENTRY_ROUTES", "KERAS_NAMESPACES", "UPSTREAM_PACKAGES", "by_name"]
 
@@ -28,14 +30,14 @@ class Flavour(NamedTuple):
     ``registry_module``, as the ``__module__`` of ``get_custom_objects``).
     """
 
-    #: Short stable identifier, used in reports and in ``install(force=...)``.
+    #: Short stable identifier, used in reports and in ``install(flavour=...)``.
     name: str
     #: The releases this row describes, for people.
     releases: str
     #: Module that defines ``get_custom_objects`` and owns the registry dict.
-    registry_module: Optional[str]
+    registry_module: str | None
     #: Globals that must exist in ``registry_module`` for this row to match.
-    requires: Tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
     #: Global name of the registry dict (``{name: object}``).
     registry: str = "_GLOBAL_CUSTOM_OBJECTS"
     #: Global name of the reverse dict (``{object: name}``); absent -> supplied.
@@ -46,31 +48,49 @@ class Flavour(NamedTuple):
     #: ``"global_state"`` (Keras 3's per-thread ``global_state`` attribute).
     scope_store: str = "global"
     #: ``module:attribute`` of the scope storage, for the non-global stores.
-    scope_location: Optional[str] = None
+    scope_location: str | None = None
     #: Module defining the 4-argument ``deserialize_keras_object`` and, where
     #: upstream has them, ``SharedObjectLoadingScope`` and its thread-locals.
-    legacy_module: Optional[str] = None
+    legacy_module: str | None = None
     #: Modules whose ``unwrap`` understands TensorFlow decorators
     #: (``tf_inspect``-style class/function checks), tried in order among the
     #: modules already imported (never imported by name: TF 1.15 keeps its
     #: real modules under ``tensorflow.python`` and would build a second copy
     #: under ``tensorflow_core.python``); empty: plain :mod:`inspect`.
-    decorator_modules: Tuple[str, ...] = _TF_DECORATOR
+    decorator_modules: tuple[str, ...] = _TF_DECORATOR
     #: ``package:attribute.path`` of the Keras version string, read from the
     #: already-imported ``package`` (TensorFlow-bundled Keras has no package
     #: of its own: ``tensorflow:keras.__version__``).
-    keras_version: Optional[str] = None
+    keras_version: str | None = None
     #: Public aliases of the 4-argument function, as ``module:attribute``
-    #: paths reached from the top-level package (used by the compat layer).
-    public_aliases: Tuple[str, ...] = ()
+    #: paths reached from the top-level package; ``install()`` checks that each
+    #: one the process has loaded reaches keras_deser.
+    public_aliases: tuple[str, ...] = ()
     #: The releases this row was checked against: ``package:attribute`` of
     #: a version string and ``(lowest, first too new)``.  ``install()``
     #: refuses other versions unless forced.
-    tested: Tuple[str, Tuple[str, str]] = ("", ("", ""))
+    tested: tuple[str, tuple[str, str]] = ("", ("", ""))
+    #: Attribute through which TensorFlow's module wrappers (which stand in
+    #: ``sys.modules`` for an API module) hold the wrapped API module object,
+    #: which is in ``sys.modules`` under no name but binds the functions as
+    #: well (TensorFlow 1.15 to 2.12, observed); ``None``: every module binding
+    #: them is in ``sys.modules``.  ``install()`` patches those modules too,
+    #: found without searching the garbage collector.
+    hidden_api_modules: str | None = None
+    #: Modules defining upstream's newer ``(config, custom_objects=None,
+    #: safe_mode=True, **kwargs)`` ``deserialize_keras_object`` (Keras 2.12+,
+    #: tf_keras, Keras 3), read from ``sys.modules`` only: ``install()`` wraps
+    #: it in a pass-through (see :mod:`keras_deser.installer`).
+    new_signature_modules: tuple[str, ...] = ()
+    #: Shared-object thread-locals (``SHARED_OBJECT_LOADING`` and relatives):
+    #: ``"native"`` (``legacy_module`` has them: used), ``"supplied"``
+    #: (keras_deser's own), or ``"native-if-present"`` (a row spanning
+    #: releases with and without them: TF 2.5 has them, 1.15 to 2.4 do not).
+    shared_objects: str = "native"
     #: ``module:function`` of the JSON decoder the release's ``model_from_json``
     #: uses (it understands ``__tuple__``, ``TensorShape`` ...); read only
     #: once that module is imported.  None: plain :mod:`json`.
-    json_decoder: Optional[str] = None
+    json_decoder: str | None = None
 
 
 #: Pure Python: no TensorFlow or Keras loaded.  keras_deser owns all state.
@@ -81,7 +101,7 @@ STANDALONE = Flavour(
     decorator_modules=(),
 )
 
-FLAVOURS: Tuple[Flavour, ...] = (
+FLAVOURS: tuple[Flavour, ...] = (
     Flavour(
         name="tf.python.keras",
         releases="TensorFlow 1.15 to 2.5 (tf.keras inside TensorFlow)",
@@ -95,6 +115,8 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tensorflow:compat.v2.keras.utils.deserialize_keras_object",
         ),
         json_decoder="tensorflow.python.keras.saving.saved_model.json_utils:decode",
+        hidden_api_modules="_tfmw_wrapped_module",
+        shared_objects="native-if-present",
     ),
     Flavour(
         name="keras-2.10",
@@ -112,6 +134,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "keras:utils.deserialize_keras_object",
         ),
         json_decoder="keras.saving.saved_model.json_utils:decode",
+        hidden_api_modules="_tfmw_wrapped_module",
     ),
     Flavour(
         name="keras-2.6",
@@ -126,6 +149,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "keras:utils.deserialize_keras_object",
         ),
         json_decoder="keras.saving.saved_model.json_utils:decode",
+        hidden_api_modules="_tfmw_wrapped_module",
     ),
     Flavour(
         name="keras-2.11",
@@ -143,6 +167,8 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "keras:utils.deserialize_keras_object",
         ),
         json_decoder="keras.saving.legacy.saved_model.json_utils:decode",
+        hidden_api_modules="_tfmw_wrapped_module",
+        new_signature_modules=("keras.saving.serialization_lib",),
     ),
     Flavour(
         name="keras-2.13",
@@ -159,6 +185,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "keras:utils.legacy.deserialize_keras_object",
         ),
         json_decoder="keras.src.saving.legacy.saved_model.json_utils:decode",
+        new_signature_modules=("keras.src.saving.serialization_lib",),
     ),
     Flavour(
         name="tf_keras",
@@ -174,6 +201,7 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "tf_keras:utils.legacy.deserialize_keras_object",
         ),
         json_decoder="tf_keras.src.saving.legacy.saved_model.json_utils:decode",
+        new_signature_modules=("tf_keras.src.saving.serialization_lib",),
     ),
     Flavour(
         name="keras-3",
@@ -193,23 +221,24 @@ FLAVOURS: Tuple[Flavour, ...] = (
             "keras:legacy.saving.deserialize_keras_object",
         ),
         json_decoder="keras.src.legacy.saving.json_utils:decode",
+        new_signature_modules=("keras.src.saving.serialization_lib",),
     ),
 )
 
 #: The packages that can carry a Keras, in order of preference, with the
 #: attribute path of the Keras API below each ("" for the package itself).
 #: A package is only looked at once it has been imported.
-KERAS_NAMESPACES: Tuple[Tuple[str, str], ...] = (
+KERAS_NAMESPACES: tuple[tuple[str, str], ...] = (
     ("tensorflow", "keras"),
     ("keras", ""),
     ("tf_keras", ""),
 )
 
 #: The top-level packages that carry a Keras.
-UPSTREAM_PACKAGES: Tuple[str, ...] = tuple(package for package, _ in KERAS_NAMESPACES)
+UPSTREAM_PACKAGES: tuple[str, ...] = tuple(package for package, _ in KERAS_NAMESPACES)
 
 #: Where to look for the live ``get_custom_objects``, in order.
-ENTRY_ROUTES: Tuple[Tuple[str, str], ...] = tuple(
+ENTRY_ROUTES: tuple[tuple[str, str], ...] = tuple(
     (package, (namespace + "." if namespace else "") + "utils.get_custom_objects")
     for package, namespace in KERAS_NAMESPACES
 )

@@ -9,7 +9,10 @@ after ``install()``; the activation switch to install once TensorFlow or
 Keras has finished importing.
 """
 
+from __future__ import annotations
+
 import sys
+from typing import Any, Callable
 
 __all__ = ["PostImportHook"]
 
@@ -21,25 +24,30 @@ class PostImportHook:
     ``before(fullname)`` runs just before the module's code.
     """
 
-    def __init__(self, after, wants=None, before=None):
+    def __init__(
+        self,
+        after: Callable[[Any, bool], None],
+        wants: Callable[[str], bool] | None = None,
+        before: Callable[[str], None] | None = None,
+    ) -> None:
         self.after = after
         self.wants = wants
         self.before = before
 
-    def install(self):
+    def install(self) -> PostImportHook:
         """Put the hook first in ``sys.meta_path`` (once)."""
         if self not in sys.meta_path:
             sys.meta_path.insert(0, self)
         return self
 
-    def remove(self):
+    def remove(self) -> None:
         """Take the hook out of ``sys.meta_path`` (if it is there)."""
         try:
             sys.meta_path.remove(self)
         except ValueError:
             pass
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if self.wants is not None and not self.wants(fullname):
             return None
         for finder in list(sys.meta_path):
@@ -48,7 +56,7 @@ class PostImportHook:
             spec = finder.find_spec(fullname, path, target)
             if spec is not None:
                 if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-                    spec.loader = _Loader(spec.loader, self)
+                    spec.loader = _Loader(spec.loader, self)  # type: ignore[assignment]
                 return spec
         return None
 
@@ -56,17 +64,17 @@ class PostImportHook:
 class _Loader:
     """Wraps a loader: ``before``, the module's own code, then ``after``."""
 
-    def __init__(self, loader, hook):
+    def __init__(self, loader: Any, hook: PostImportHook) -> None:
         self._loader = loader
         self._hook = hook
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)
 
-    def create_module(self, spec):
+    def create_module(self, spec: Any) -> Any:
         return self._loader.create_module(spec)
 
-    def exec_module(self, module):
+    def exec_module(self, module: Any) -> None:
         hook = self._hook
         if hook.before is not None:
             hook.before(module.__name__)

@@ -1,12 +1,16 @@
 """What keras_deser is bound to, and how to choose it."""
 
+from __future__ import annotations
+
+from typing import Any
+
 from . import _state
 from .binding import tested_version
 
 __all__ = ["bind", "upstream_info"]
 
 
-def bind(flavour=None):
+def bind(flavour: Any = None) -> dict[str, Any]:
     """Bind keras_deser to a Keras layout and return :func:`upstream_info`.
 
     With no argument, detect the Keras that is loaded now (binding happens by
@@ -18,7 +22,7 @@ def bind(flavour=None):
     return upstream_info()
 
 
-def upstream_info():
+def upstream_info() -> dict[str, Any]:
     """Report the bound layout as a plain dict.
 
     Keys: ``flavour``, ``releases``, ``tensorflow_version`` (``None``

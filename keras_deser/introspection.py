@@ -12,6 +12,7 @@ every object).
 """
 
 import inspect
+from typing import Any, Callable
 
 __all__ = ["Introspector"]
 
@@ -27,16 +28,18 @@ class Introspector:
 
     def __init__(self, unwrap=None):
         self.unwrap = unwrap
+        self.isclass: Callable[[Any], bool]
+        self.isfunction: Callable[[Any], bool]
         if unwrap is None:
             self.isclass = inspect.isclass
             self.isfunction = inspect.isfunction
         else:
             isclass, isfunction = inspect.isclass, inspect.isfunction
 
-            def tf_isclass(obj):
+            def tf_isclass(obj: Any) -> bool:
                 return isclass(unwrap(obj)[1])
 
-            def tf_isfunction(obj):
+            def tf_isfunction(obj: Any) -> bool:
                 return isfunction(unwrap(obj)[1])
 
             self.isclass = tf_isclass

@@ -6,9 +6,11 @@ and only where the attribute still holds our replacement.  A site that
 someone else re-patched after us is left alone and reported.
 """
 
+from __future__ import annotations
+
 import threading
 import warnings
-from typing import Any, List, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 __all__ = ["Site", "PatchSet", "RepatchedWarning"]
 
@@ -26,7 +28,7 @@ class Site(NamedTuple):
     replacement: Any
 
     @property
-    def label(self):
+    def label(self) -> str:
         """``module.name:attribute``, for reports."""
         name = getattr(self.module, "__name__", None) or repr(self.module)
         return f"{name}:{self.attribute}"
@@ -35,23 +37,23 @@ class Site(NamedTuple):
 class PatchSet:
     """The sites one installation owns.  Thread-safe; idempotent per site."""
 
-    def __init__(self):
-        self._sites: List[Site] = []
+    def __init__(self) -> None:
+        self._sites: list[Site] = []
         self._lock = threading.RLock()
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Site]:
         with self._lock:
             return iter(list(self._sites))
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._sites)
 
-    def owns(self, module, attribute):
+    def owns(self, module: Any, attribute: str) -> bool:
         """True if this set already patched ``module.attribute``."""
         with self._lock:
             return any(site.module is module and site.attribute == attribute for site in self._sites)
 
-    def apply(self, module, attribute, original, replacement):
+    def apply(self, module: Any, attribute: str, original: Any, replacement: Any) -> Site | None:
         """Replace ``module.attribute`` (which must be ``original``).
 
         Returns the new :class:`Site`, or ``None`` when the attribute no
@@ -67,14 +69,15 @@ class PatchSet:
             self._sites.append(site)
             return site
 
-    def revert(self):
+    def revert(self) -> tuple[list[Site], list[Site]]:
         """Put every original back; return ``(restored, left_alone)`` sites.
 
         A site whose attribute no longer holds our replacement was changed by
         someone else after us: it is left as it is, with a
         :class:`RepatchedWarning`.
         """
-        restored, left = [], []
+        restored: list[Site] = []
+        left: list[Site] = []
         with self._lock:
             for site in reversed(self._sites):
                 current = site.module.__dict__.get(site.attribute)

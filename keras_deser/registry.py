@@ -8,7 +8,13 @@ upstream Keras (see :mod:`keras_deser.flavours`), or keras_deser's own when
 no Keras is loaded, so registrations made here and upstream are one registry.
 """
 
+from __future__ import annotations
+
+from typing import Any, Callable, TypeVar
+
 from . import _state
+
+_T = TypeVar("_T")
 
 __all__ = [
     "CustomObjectScope",
@@ -33,18 +39,18 @@ class CustomObjectScope:
     ones.  (Keras 2.9.0 ``generic_utils.CustomObjectScope``.)
     """
 
-    def __init__(self, *args):
+    def __init__(self, *args: Any) -> None:
         self.custom_objects = args
-        self.backup = None
-        self._entered = []
+        self.backup: Any = None
+        self._entered: list[tuple[Any, Any]] = []
 
-    def __enter__(self):
+    def __enter__(self) -> CustomObjectScope:
         store = _state.store
         self.backup = store.enter(self.custom_objects)
         self._entered.append((store, self.backup))
         return self
 
-    def __exit__(self, *args, **kwargs):
+    def __exit__(self, *args: Any, **kwargs: Any) -> None:
         # Each exit undoes the latest entry of this instance (re-entrant).
         store, backup = self._entered.pop()
         store.exit(backup)
@@ -53,7 +59,7 @@ class CustomObjectScope:
 custom_object_scope = CustomObjectScope
 
 
-def get_custom_objects():
+def get_custom_objects() -> dict[str, Any]:
     """Return the live dictionary of registered custom objects.
 
     Writes to it register objects; while a :class:`CustomObjectScope` is
@@ -61,10 +67,11 @@ def get_custom_objects():
     ``_GLOBAL_CUSTOM_OBJECTS``; on layouts keeping scopes apart, a ``dict``
     view that shows the calling thread's scopes over the registry.)
     """
-    return _state.store.visible()
+    visible: dict[str, Any] = _state.store.visible()
+    return visible
 
 
-def register_keras_serializable(package="Custom", name=None):
+def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Callable[[_T], _T]:
     """Decorator registering a class or function as ``'package>name'``.
 
     ``name`` defaults to the object's ``__name__``.  Raises ``ValueError`` for
@@ -72,8 +79,8 @@ def register_keras_serializable(package="Custom", name=None):
     object registered before, with Keras 2.9.0's messages.
     """
 
-    def decorator(arg):
-        class_name = name if name is not None else arg.__name__
+    def decorator(arg: _T) -> _T:
+        class_name = name if name is not None else arg.__name__  # type: ignore[attr-defined]
         registered_name = package + ">" + class_name
         registry, names = _state.registry, _state.names
 
@@ -93,15 +100,16 @@ def register_keras_serializable(package="Custom", name=None):
     return decorator
 
 
-def get_registered_name(obj):
+def get_registered_name(obj: Any) -> str:
     """The name ``obj`` was registered under, else its ``__name__``."""
     names = _state.names
-    if obj in names:
-        return names[obj]
-    return obj.__name__
+    name: str = names[obj] if obj in names else obj.__name__
+    return name
 
 
-def get_registered_object(name, custom_objects=None, module_objects=None):
+def get_registered_object(
+    name: str, custom_objects: dict[str, Any] | None = None, module_objects: dict[str, Any] | None = None
+) -> Any:
     """The object known as ``name``, or ``None``.
 
     Looks in the registry (with active scopes), then ``custom_objects``, then

@@ -16,26 +16,16 @@ Unlike Keras 2.9 (which copies the whole registry on entry and restores the
 copy on exit) entering and leaving costs time proportional to the scope, not
 to the registry; see ``docs/deviations.md``.
 
-Every store offers:
-
-``lookup(name, default)``
-    The object visible under ``name`` (scope first, then registry).
-``fast_get``, ``layers`` and ``generation``
-    For the hot path: while ``layers`` is empty, ``fast_get`` answers as
-    ``lookup`` does (for the global store it is the registry's own ``get``),
-    provided ``generation[0]`` did not change around the call.
-``enter(dicts) -> token`` / ``exit(token)``
-    Activate the union of ``dicts`` (later dicts win) and undo it.
-``merged_items()``
-    Items of the registry with the active scopes on top, the mapping Keras
-    2.9 hands to ``from_config(..., custom_objects=...)``.
-``visible()``
-    The mapping ``get_custom_objects()`` returns.
+The contract every store keeps is stated on :class:`ScopeStore`, the
+abstract class the three stores derive from as siblings.
 """
 
-import threading
+from __future__ import annotations
 
-__all__ = ["GlobalDictStore", "ThreadLocalStore", "GlobalStateStore", "STORES"]
+import threading
+from typing import Any, Callable, Iterable
+
+__all__ = ["ScopeStore", "GlobalDictStore", "ThreadLocalStore", "GlobalStateStore", "STORES"]
 
 _MISSING = object()
 
@@ -64,7 +54,85 @@ def _union(dicts):
     return merged
 
 
-class GlobalDictStore:
+class ScopeStore:
+    """Where one layout keeps ``CustomObjectScope`` entries (abstract).
+
+    Subclasses set :attr:`kind` and implement the methods below that raise
+    :class:`NotImplementedError`; each calls ``super().__init__``.
+
+    ``lookup(name, default)``
+        The object the calling thread sees under ``name``: its active scopes
+        first, then the registry.  Set as an instance attribute (a closure)
+        by each subclass, since the hot path calls it once per object.
+    ``fast_get``
+        For the hot path: answers as ``lookup`` does while :attr:`layers` is
+        empty (the global store: the registry's own ``get``).  Defaults to
+        ``lookup``.
+    ``layers``
+        Non-empty only while the store needs ``lookup`` rather than
+        ``fast_get`` (the global store's active scope layers).
+    ``on_bump``
+        Callables run by a scope entry before it writes a shared registry,
+        so that a hot path that read ``fast_get`` meanwhile looks again
+        (only the global store writes a shared dict).
+    ``enter(dicts) -> token`` / ``exit(token)``
+        Activate the union of ``dicts`` (later dicts win) for the calling
+        thread; undo exactly that entry, also out of order.
+    ``merged_items()``
+        Items of the registry with the calling thread's active scopes on
+        top: the mapping Keras 2.9 hands to ``from_config(...,
+        custom_objects=...)``.
+    ``active()``
+        The entries the calling thread's scopes have made visible.
+    ``scoped()``
+        The calling thread's live scope dict, or ``None`` (stores keeping
+        scopes apart from the registry; the global store has none).
+    ``visible()``
+        The mapping ``get_custom_objects()`` returns: by default one
+        :class:`_ScopedRegistryView` per store, refreshed on each call.
+    """
+
+    kind = "abstract"
+
+    def __init__(self, registry: dict[str, Any], location: str | None = None) -> None:
+        self.registry = registry
+        self.location = location
+        self.layers: dict[str, Any] = {}
+        self.on_bump: list[Callable[[], None]] = []
+        self._view: _ScopedRegistryView | None = None
+
+    def lookup(self, name: str, default: Any = None) -> Any:  # replaced per instance
+        raise NotImplementedError
+
+    @property
+    def fast_get(self) -> Callable[..., Any]:
+        return self.lookup
+
+    def enter(self, dicts: Iterable[Any]) -> Any:
+        raise NotImplementedError
+
+    def exit(self, token: Any) -> None:
+        raise NotImplementedError
+
+    def merged_items(self) -> list[tuple[str, Any]]:
+        raise NotImplementedError
+
+    def active(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def scoped(self) -> dict[str, Any] | None:
+        return None
+
+    def visible(self) -> dict[str, Any]:
+        view = self._view
+        if view is None:
+            view = self._view = _ScopedRegistryView(self)
+        else:
+            view._refresh()
+        return view
+
+
+class GlobalDictStore(ScopeStore):
     """Scopes written into the registry dict itself (Keras <= 2.9).
 
     As in Keras 2.9 the scope's entries are written into the process-wide
@@ -78,21 +146,13 @@ class GlobalDictStore:
 
     kind = "global"
 
-    def __init__(self, registry, location=None):
-        self.registry = registry
-        self.location = location
+    def __init__(self, registry: dict[str, Any], location: str | None = None) -> None:
+        super().__init__(registry, location)
         #: key -> ((thread marker, token, value), ...), oldest first; empty
         #: while no scope is active (the hot path then uses ``fast_get``).
-        self.layers = {}
-        #: Bumped by every scope entry before it writes the registry: a
-        #: ``fast_get`` answer is trusted only if this did not change
-        #: around it (another thread may have entered a scope meanwhile).
-        self.generation = [0]
-        #: Called after each bump (hot paths keep a copy in a plain global).
-        self.on_bump = []
-        self._base = {}
+        self.layers: dict[str, tuple[tuple[Any, Any, Any], ...]] = {}
+        self._base: dict[str, Any] = {}
         self._lock = threading.Lock()
-        self.fast_get = registry.get
         layers, base, registry_get, marker = self.layers, self._base, registry.get, _thread_marker
 
         def lookup(name, default=None):
@@ -102,6 +162,11 @@ class GlobalDictStore:
                 if not entries:
                     break
                 current = registry_get(name, _MISSING)
+                if layers.get(name) is not entries:
+                    # A scope on this name was entered (layers, then registry)
+                    # between the two reads: ``current`` may be a value the
+                    # snapshot does not know.  Read both again.
+                    continue
                 me = marker()
                 own = _MISSING
                 foreign = False
@@ -125,28 +190,31 @@ class GlobalDictStore:
                 # another thread's scope ended meanwhile: look again
             return registry_get(name, default)
 
-        self.lookup = lookup
+        self.lookup = lookup  # type: ignore[method-assign]
 
-    def enter(self, dicts):
+    @property
+    def fast_get(self) -> Callable[..., Any]:
+        return self.registry.get
+
+    def enter(self, dicts: Iterable[Any]) -> Any:
         updates = _union(dicts)
         token, me = object(), _thread_marker()
         with self._lock:
             # Order matters for lock-free readers: base, then layers, then
-            # the generation, and only then the registry itself.
+            # on_bump (hot paths look again), and only then the registry.
             for key, value in updates.items():
                 entries = self.layers.get(key)
                 if entries is None:
                     self._base[key] = self.registry.get(key, _MISSING)
                     entries = ()
                 self.layers[key] = entries + ((me, token, value),)
-            self.generation[0] += 1
             for callback in self.on_bump:
                 callback()
             self.registry.update(updates)
         return token, list(updates)
 
-    def exit(self, backup):
-        token, keys = backup
+    def exit(self, token: Any) -> None:
+        token, keys = token
         with self._lock:
             for key in keys:
                 entries = self.layers.get(key)
@@ -166,7 +234,7 @@ class GlobalDictStore:
                 del self.layers[key]
                 self._base.pop(key, None)
 
-    def merged_items(self):
+    def merged_items(self) -> list[tuple[str, Any]]:
         merged = dict(self.registry)
         for key in list(self.layers):
             value = self.lookup(key, _MISSING)
@@ -176,11 +244,10 @@ class GlobalDictStore:
                 merged[key] = value
         return list(merged.items())
 
-    def visible(self):
+    def visible(self) -> dict[str, Any]:
         return self.registry
 
-    def active(self):
-        """The entries this thread's scopes have made visible."""
+    def active(self) -> dict[str, Any]:
         me = _thread_marker()
         found = {}
         for key, entries in list(self.layers.items()):
@@ -190,7 +257,7 @@ class GlobalDictStore:
         return found
 
 
-class ThreadLocalStore(GlobalDictStore):
+class ThreadLocalStore(ScopeStore):
     """Scopes in the ``__dict__`` of a ``threading.local`` (Keras 2.10+).
 
     The registry is left alone; scope entries are per thread, as upstream
@@ -199,58 +266,47 @@ class ThreadLocalStore(GlobalDictStore):
 
     kind = "thread_local"
 
-    def __init__(self, registry, local, location=None):
-        self.registry = registry
+    def __init__(self, registry: dict[str, Any], local: Any, location: str | None = None) -> None:
+        super().__init__(registry, location)
         self.local = local
-        self.location = location
         registry_get = registry.get
 
-        def lookup(name, default=None):
+        def lookup(name: str, default: Any = None) -> Any:
             scoped = local.__dict__
             if name in scoped:
                 return scoped[name]
             return registry_get(name, default)
 
-        self.lookup = self.fast_get = lookup
-        self.layers, self.generation, self.on_bump = {}, [0], []
+        self.lookup = lookup  # type: ignore[method-assign]
 
-    def enter(self, dicts):
+    def enter(self, dicts: Iterable[Any]) -> Any:
         scoped = self.local.__dict__
         updates = _union(dicts)
         backup = [(key, scoped.get(key, _MISSING)) for key in updates]
         scoped.update(updates)
         return backup
 
-    def exit(self, backup):
+    def exit(self, token: Any) -> None:
         scoped = self.local.__dict__
-        for key, old in reversed(backup):
+        for key, old in reversed(token):
             if old is _MISSING:
                 scoped.pop(key, None)
             else:
                 scoped[key] = old
 
-    def merged_items(self):
+    def merged_items(self) -> list[tuple[str, Any]]:
         merged = dict(self.registry)
         merged.update(self.local.__dict__)
         return list(merged.items())
 
-    def visible(self):
-        view = self.__dict__.get("_view")
-        if view is None:
-            view = self._view = _ScopedRegistryView(self)
-        else:
-            view._refresh()
-        return view
-
-    def active(self):
+    def active(self) -> dict[str, Any]:
         return dict(self.local.__dict__)
 
-    def scoped(self):
-        """The calling thread's live scope dict (None when there is none)."""
+    def scoped(self) -> dict[str, Any] | None:
         return self.local.__dict__
 
 
-class GlobalStateStore(ThreadLocalStore):
+class GlobalStateStore(ScopeStore):
     """Scopes in Keras 3's per-thread ``global_state`` attribute.
 
     Keras 3 replaces that dict on every scope entry (an inner scope hides the
@@ -261,29 +317,29 @@ class GlobalStateStore(ThreadLocalStore):
 
     kind = "global_state"
 
-    def __init__(self, registry, global_state, attribute, location=None):
-        self.registry = registry
-        self.location = location
+    def __init__(
+        self, registry: dict[str, Any], global_state: Any, attribute: str, location: str | None = None
+    ) -> None:
+        super().__init__(registry, location)
         get_attr = global_state.get_global_attribute
         set_attr = global_state.set_global_attribute
         registry_get = registry.get
 
-        def current():
+        def current() -> dict[str, Any]:
             return get_attr(attribute) or {}
 
-        def lookup(name, default=None):
+        def lookup(name: str, default: Any = None) -> Any:
             scoped = get_attr(attribute)
             if scoped and name in scoped:
                 return scoped[name]
             return registry_get(name, default)
 
         self._current = current
-        self._set = lambda value: set_attr(attribute, value)
-        self._get_raw = lambda: get_attr(attribute)
-        self.lookup = self.fast_get = lookup
-        self.layers, self.generation, self.on_bump = {}, [0], []
+        self._set: Callable[[dict[str, Any]], None] = lambda value: set_attr(attribute, value)
+        self._get_raw: Callable[[], dict[str, Any] | None] = lambda: get_attr(attribute)
+        self.lookup = lookup  # type: ignore[method-assign]
 
-    def enter(self, dicts):
+    def enter(self, dicts: Iterable[Any]) -> Any:
         updates = _union(dicts)
         previous = self._get_raw() or {}
         backup = [(key, previous.get(key, _MISSING)) for key in updates]
@@ -292,7 +348,8 @@ class GlobalStateStore(ThreadLocalStore):
         self._set(combined)
         return backup
 
-    def exit(self, backup):
+    def exit(self, token: Any) -> None:
+        backup = token
         # A new dict with exactly this scope's names given back the values
         # they had on entry: right for nested scopes and, as in keras_deser's
         # other stores, for scopes left out of order.
@@ -304,15 +361,15 @@ class GlobalStateStore(ThreadLocalStore):
                 restored[key] = old
         self._set(restored)
 
-    def merged_items(self):
+    def merged_items(self) -> list[tuple[str, Any]]:
         merged = dict(self.registry)
         merged.update(self._current())
         return list(merged.items())
 
-    def active(self):
+    def active(self) -> dict[str, Any]:
         return dict(self._current())
 
-    def scoped(self):
+    def scoped(self) -> dict[str, Any] | None:
         return self._get_raw()
 
 
@@ -472,7 +529,7 @@ class _ScopedRegistryView(dict):
 
 
 #: Store classes by the ``scope_store`` value of a flavour row.
-STORES = {
+STORES: dict[str, Any] = {
     "global": GlobalDictStore,
     "thread_local": ThreadLocalStore,
     "global_state": GlobalStateStore,

@@ -10,40 +10,25 @@ from the flavour table.
 
 import copy
 import json
-import os
 import pickle
-import subprocess
 import sys
 import threading
 
 import pytest
+from _helpers import keras_api as _api
+from _helpers import run_python
+from conftest import EXPECT, UPSTREAM, needs_upstream
 
 import keras_deser
 from keras_deser import flavours
 from keras_deser.scopes import STORES, GlobalStateStore, ThreadLocalStore
 
-UPSTREAM = os.environ.get("KERAS_DESER_UPSTREAM", "")
-EXPECT = os.environ.get("KERAS_DESER_EXPECT", "")
 HEAVY = ("tensorflow", "tensorflow_core", "tf_keras", "keras", "jax", "numpy")
-
-needs_upstream = pytest.mark.skipif(not UPSTREAM, reason="no upstream in this environment")
 
 
 def _run(code):
     """Run ``code`` in a fresh interpreter (same environment); return stdout lines."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout.strip().splitlines()
-
-
-def _api():
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"].keras
-    for name in ("keras", "tf_keras"):
-        if name in sys.modules:
-            return sys.modules[name]
-    return None
+    return run_python(code, check=True)
 
 
 # --- no import-time work ------------------------------------------------------
@@ -65,6 +50,10 @@ def test_flavour_table_is_well_formed():
         assert row.scope_store in STORES
         assert (row.scope_store == "global") == (row.scope_location is None), row.name
         assert row.legacy_module and row.keras_version and ":" in row.keras_version, row.name
+        assert row.shared_objects in ("native", "supplied", "native-if-present"), row.name
+        assert row.hidden_api_modules is None or row.hidden_api_modules.isidentifier(), row.name
+        assert all(module.split(".")[0] == row.registry_module.split(".")[0] for module in row.new_signature_modules)
+        assert all(":" in alias for alias in row.public_aliases), row.name
     # rows sharing a module must be told apart by `requires` or `registry`
     seen = {}
     for row in flavours.FLAVOURS:
@@ -323,3 +312,25 @@ def test_scopes_left_out_of_order_restore_their_own_names(store):
     assert store.lookup("a") is None and store.lookup("b") == 2
     store.exit(inner)
     assert store.lookup("b") is None and store.active() == {}
+
+
+@needs_upstream
+def test_new_signature_functions_column_matches_what_the_release_has():
+    """The row's ``new_signature_modules`` name exactly the loaded functions
+    of the bound package that take ``safe_mode`` (the probe the column
+    replaced, run here against the real release)."""
+    from keras_deser import _state
+
+    binding = _state.bind()
+    package = binding.flavour.registry_module.split(".")[0]
+    probed = {}
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] != package:
+            continue
+        function = getattr(module, "__dict__", {}).get("deserialize_keras_object")
+        if function is None or getattr(function, "__keras_deser__", False):
+            continue
+        code = getattr(function, "__code__", None)
+        if code is not None and "safe_mode" in code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]:
+            probed[id(function)] = function
+    assert {id(f) for f in binding.new_signature_functions} == set(probed), [f.__module__ for f in probed.values()]

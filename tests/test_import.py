@@ -38,3 +38,59 @@ def test_public_api_names():
         assert getattr(keras_deser, name) is not None
     assert keras_deser.SHARED_OBJECT_KEY == "shared_object_id"
     assert keras_deser.custom_object_scope is keras_deser.CustomObjectScope
+
+
+def _documented_names():
+    """The names in docs/api.md's "What is importable" table."""
+    import os
+    import re
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "api.md")
+    text = open(path, encoding="utf-8").read()
+    table = text.split("<!-- importable:start -->")[1].split("<!-- importable:end -->")[0]
+    names = set()
+    for line in table.splitlines()[2:]:
+        names.update(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", line.split("|")[1]))
+    return names
+
+
+def test_docs_list_exactly_what_is_importable():
+    import keras_deser
+
+    assert set(keras_deser.__all__) == _documented_names()
+    for name in keras_deser.__all__:
+        assert hasattr(keras_deser, name), name
+
+
+def test_exceptions_and_warnings_users_catch_are_top_level():
+    import keras_deser
+    from keras_deser import binding, installer, patching, serialization
+
+    assert keras_deser.NotInstallableError is installer.NotInstallableError
+    assert keras_deser.UnknownUpstreamError is binding.UnknownUpstreamError
+    assert keras_deser.RepatchedWarning is patching.RepatchedWarning
+    assert keras_deser.CustomMaskWarning is serialization.CustomMaskWarning
+    assert issubclass(keras_deser.NotInstallableError, RuntimeError)
+    assert issubclass(keras_deser.RepatchedWarning, UserWarning)
+
+
+def test_install_force_takes_a_bool_and_flavour_a_name():
+    import warnings
+
+    import pytest
+
+    from keras_deser import installer
+
+    assert installer._resolve_force(True, None) == (True, None)
+    assert installer._resolve_force(False, "keras-2.6") == (False, "keras-2.6")
+    with pytest.raises(TypeError, match="force=...\\) takes True or False"):
+        installer._resolve_force(1, None)
+    with pytest.raises(TypeError, match="flavour=...\\) takes a flavour name"):
+        installer._resolve_force(False, object())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert installer._resolve_force("keras-2.6", None) == (True, "keras-2.6")
+    assert [w.category for w in caught] == [DeprecationWarning]
+    assert "install(flavour='keras-2.6')" in str(caught[0].message)
+    with pytest.raises(ValueError, match="two different flavours"):
+        installer._resolve_force("keras-2.6", "keras-3")

@@ -6,34 +6,22 @@ refusals, which need none, run.
 """
 
 import importlib
-import os
-import subprocess
 import sys
-import textwrap
 import threading
 import warnings
 
 import pytest
+from _helpers import gc_module_holders, resolve, run_python
+from _helpers import legacy_function as _legacy
+from conftest import UPSTREAM, needs_upstream
 
 import keras_deser
 from keras_deser import _state, installer
 from keras_deser.patching import RepatchedWarning
 
-UPSTREAM = os.environ.get("KERAS_DESER_UPSTREAM", "")
-
-needs_upstream = pytest.mark.skipif(not UPSTREAM, reason="core environment: no TensorFlow/Keras here")
-
-
-def _run(code, extra_path=None):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    env.pop("KERAS_DESER_INSTALL", None)
-    if extra_path:
-        env["PYTHONPATH"] = extra_path + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env)
-
 
 def test_install_refuses_when_no_keras_is_loaded():
-    result = _run(
+    result = run_python(
         """
         import keras_deser
         try:
@@ -51,7 +39,7 @@ def test_install_refuses_an_unknown_layout(tmp_path):
     (package / "__init__.py").write_text("from . import utils\n")
     (package / "utils" / "__init__.py").write_text("from .registry import get_custom_objects\n")
     (package / "utils" / "registry.py").write_text("REG = {}\ndef get_custom_objects():\n    return REG\n")
-    result = _run(
+    result = run_python(
         """
         import keras, keras_deser
         try:
@@ -63,39 +51,18 @@ def test_install_refuses_an_unknown_layout(tmp_path):
     )
     assert "refused:" in result.stdout, result.stderr
     assert "'keras.utils.registry'" in result.stdout
-    assert "force=" in result.stdout
-
-
-def _resolve(alias):
-    package, dotted = alias.split(":")
-    obj = sys.modules.get(package)
-    if obj is None:
-        return None
-    for part in dotted.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj
-
-
-def _legacy():
-    return vars(_state.binding.legacy_module)["deserialize_keras_object"]
-
-
-@pytest.fixture
-def clean_install():
-    assert not keras_deser.is_installed()
-    try:
-        yield
-    finally:
-        keras_deser.uninstall()
+    assert "install(flavour=" in result.stdout
 
 
 @needs_upstream
 def test_install_reaches_every_alias_and_uninstall_restores_by_identity(clean_install):
     original = _legacy()
-    aliases = [a for a in _state.flavour.public_aliases if _resolve(a) is original]
-    holders = [(m, k) for m in list(sys.modules.values()) for k, v in list(getattr(m, "__dict__", {}).items()) if v is original]
+    aliases = [a for a in _state.flavour.public_aliases if resolve(a) is original]
+    # Every module binding it under its own name (the rule of docs/install.md),
+    # also module objects outside sys.modules (TF 1.15 to 2.12), found the slow way.
+    name = "deserialize_keras_object"
+    modules = list(sys.modules.values()) + gc_module_holders(original)
+    holders = [(m, name) for m in modules if getattr(m, "__dict__", {}).get(name) is original]
     assert holders, "the upstream function is bound nowhere?"
 
     sites = keras_deser.install()
@@ -103,7 +70,7 @@ def test_install_reaches_every_alias_and_uninstall_restores_by_identity(clean_in
     assert sites and all(":" in site for site in sites)
     assert _legacy() is installer._entry
     for alias in aliases:
-        assert _resolve(alias) is installer._entry, alias
+        assert resolve(alias) is installer._entry, alias
     for module, key in holders:
         assert module.__dict__[key] is installer._entry, (module.__name__, key)
 
@@ -112,7 +79,7 @@ def test_install_reaches_every_alias_and_uninstall_restores_by_identity(clean_in
     assert not keras_deser.is_installed()
     assert _legacy() is original
     for alias in aliases:
-        assert _resolve(alias) is original, alias
+        assert resolve(alias) is original, alias
     for module, key in holders:
         assert module.__dict__[key] is original
 
@@ -120,9 +87,9 @@ def test_install_reaches_every_alias_and_uninstall_restores_by_identity(clean_in
 @needs_upstream
 def test_second_install_changes_nothing(clean_install):
     first = keras_deser.install()
-    snapshot = [(site.module, site.attribute) for site in installer._PATCHES]
+    snapshot = [(site.module, site.attribute) for site in installer._INSTALLED.patches]
     assert keras_deser.install() == first
-    assert [(site.module, site.attribute) for site in installer._PATCHES] == snapshot
+    assert [(site.module, site.attribute) for site in installer._INSTALLED.patches] == snapshot
 
 
 @needs_upstream
@@ -130,7 +97,7 @@ def test_uninstall_leaves_a_site_someone_else_repatched(clean_install):
     keras_deser.install()
     module = _state.binding.legacy_module
     theirs = lambda *args, **kwargs: "theirs"  # noqa: E731
-    site = next(s for s in installer._PATCHES if s.attribute == "deserialize_keras_object" and s.module.__dict__ is vars(module))
+    site = next(s for s in installer._INSTALLED.patches if s.attribute == "deserialize_keras_object" and s.module.__dict__ is vars(module))
     setattr(site.module, site.attribute, theirs)
     with pytest.warns(RepatchedWarning, match="changed after keras_deser patched it"):
         keras_deser.uninstall()
@@ -152,17 +119,77 @@ def test_modules_imported_after_install_are_patched(clean_install, tmp_path, mon
     # Hidden in a list, so only the module's own namespace will bind it.
     monkeypatch.setattr("builtins._keras_deser_test_carrier", [original], raising=False)
     (tmp_path / "late_binder.py").write_text(
-        "import builtins\nBOUND = builtins._keras_deser_test_carrier[0]\n"
+        "import builtins\n"
+        "deserialize_keras_object = builtins._keras_deser_test_carrier[0]\n"
+        "KEPT = builtins._keras_deser_test_carrier[0]\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     keras_deser.install()
     late = importlib.import_module("late_binder")
     try:
-        assert late.BOUND is installer._entry
+        assert late.deserialize_keras_object is installer._entry
+        assert late.KEPT is original  # another name: the user's own variable
         keras_deser.uninstall()
-        assert late.BOUND is original
+        assert late.deserialize_keras_object is original
     finally:
         sys.modules.pop("late_binder", None)
+
+
+@needs_upstream
+def test_same_named_imports_are_patched_renamed_variables_are_not(clean_install, tmp_path, monkeypatch):
+    """The rule of docs/install.md: a module attribute is replaced when it
+    holds upstream's function under the function's own name; a variable
+    holding it under another name is the user's and stays upstream's."""
+    original = _legacy()
+    public = "tensorflow.keras.utils" if UPSTREAM == "tensorflow" else "keras.utils.legacy"
+    if resolve(public.split(".")[0] + ":" + ".".join(public.split(".")[1:] + ["deserialize_keras_object"])) is not original:
+        public = _state.binding.legacy_module.__name__
+    (tmp_path / "third_party_user.py").write_text(
+        f"from {public} import deserialize_keras_object\n"
+        f"from {public} import deserialize_keras_object as renamed\n"
+        f"import {public} as api\n"
+        "_orig = api.deserialize_keras_object\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    user = importlib.import_module("third_party_user")
+    try:
+        if user.deserialize_keras_object is not original:
+            pytest.skip(f"{public}.deserialize_keras_object is not the 4-argument function here")
+        keras_deser.install()
+        assert user.deserialize_keras_object is installer._entry
+        assert user.renamed is original and user._orig is original
+        assert "third_party_user:deserialize_keras_object" in keras_deser.installed_sites()
+        assert not any(site.startswith("third_party_user:") and not site.endswith(":deserialize_keras_object")
+                       for site in keras_deser.installed_sites())
+        keras_deser.uninstall()
+        assert user.deserialize_keras_object is original
+    finally:
+        sys.modules.pop("third_party_user", None)
+
+
+@needs_upstream
+def test_upstream_binds_its_functions_under_their_own_names_only():
+    """Why the same-name rule patches every upstream binding: in every release
+    of the matrix no upstream module (in sys.modules or held by a module
+    wrapper) binds the replaced functions under another name, and every
+    module the garbage collector knows to bind them is found without it."""
+    import gc
+    import types
+
+    originals = installer._originals(_state.binding)
+    assert originals
+    found = {id(m) for m in installer._candidates(_state.binding.hidden_api_modules)}
+    for referrer in gc.get_referrers(*originals):
+        if not isinstance(referrer, dict):
+            continue
+        owners = [o for o in gc.get_referrers(referrer) if isinstance(o, types.ModuleType) and o.__dict__ is referrer]
+        for owner in owners:
+            if owner.__name__.split(".")[0] not in ("tensorflow", "tensorflow_core", "keras", "tf_keras"):
+                continue
+            assert id(owner) in found, owner.__name__
+            for name, value in list(referrer.items()):
+                if any(value is original for original in originals):
+                    assert name == value.__name__, (owner.__name__, name)
 
 
 @needs_upstream
@@ -204,7 +231,7 @@ def test_concurrent_deserialization_during_install_cycles(clean_install):
 @needs_upstream
 def test_new_signature_public_name_passes_through(clean_install):
     """From TF 2.13 the public name is (config, custom_objects, safe_mode, **kw)."""
-    tf_utils = _resolve("tensorflow:keras.utils") or _resolve("keras:utils")
+    tf_utils = resolve("tensorflow:keras.utils") or resolve("keras:utils")
     public = getattr(tf_utils, "deserialize_keras_object", None)
     if public is None:
         pytest.skip("this release has no public deserialize_keras_object")
@@ -224,9 +251,7 @@ def test_new_signature_public_name_passes_through(clean_install):
 
 
 @needs_upstream
-def test_call_count_shows_upstream_routes(clean_install, tmp_path):
-    upstream = importlib.import_module(UPSTREAM)
-    K = upstream.keras if UPSTREAM == "tensorflow" else upstream
+def test_call_count_shows_upstream_routes(clean_install, tmp_path, K):
     keras_deser.install()
     if keras_deser.upstream_info()["flavour"] == "keras-3":
         # Keras 3 reaches the 4-arg function only from its legacy HDF5
@@ -251,7 +276,7 @@ def test_untested_release_is_refused_unless_forced(clean_install, monkeypatch):
     package, attribute = source.split(":")
     monkeypatch.setattr(sys.modules[package], attribute, too_new + ".0")
     try:
-        with pytest.raises(installer.NotInstallableError, match="was not tested with .* pass install\\(force=True\\)"):
+        with pytest.raises(keras_deser.NotInstallableError, match="was not tested with .* pass install\\(force=True\\)"):
             keras_deser.install()
         assert not keras_deser.is_installed()
         assert keras_deser.install(force=True)
@@ -259,3 +284,43 @@ def test_untested_release_is_refused_unless_forced(clean_install, monkeypatch):
     finally:
         monkeypatch.undo()
         keras_deser.bind()  # the binding read the faked version: read it again
+
+
+@needs_upstream
+def test_install_with_an_explicit_flavour_and_the_deprecated_string_force(clean_install):
+    name = _state.flavour.name
+    try:
+        assert keras_deser.install(flavour=name)
+        assert _state.flavour.name == name and _legacy() is installer._entry
+        keras_deser.uninstall()
+        with pytest.warns(DeprecationWarning, match=r"install\(flavour="):
+            assert keras_deser.install(force=name)
+        assert _legacy() is installer._entry
+    finally:
+        keras_deser.uninstall()
+        keras_deser.bind()
+
+
+@needs_upstream
+def test_install_undoes_itself_when_a_public_alias_is_not_reached(clean_install, monkeypatch):
+    """install() checks Flavour.public_aliases; one still naming upstream's
+    function (simulated: a loaded alias the search cannot see) is refused."""
+    original = _legacy()
+    hidden = type(sys)("kd_hidden_alias_holder")
+    hidden.deserialize_keras_object = original
+    carrier = type(sys)("kd_alias_carrier")
+    carrier.api = hidden  # reachable by attribute, not in sys.modules
+    monkeypatch.setitem(sys.modules, "kd_alias_carrier", carrier)
+    row = _state.flavour._replace(public_aliases=_state.flavour.public_aliases + ("kd_alias_carrier:api.deserialize_keras_object",))
+    monkeypatch.setattr(_state, "flavour", row)
+    real_bind = _state.bind
+
+    def bind(flavour=None):
+        binding = real_bind(flavour)
+        return binding._replace(flavour=row)
+
+    monkeypatch.setattr(_state, "bind", bind)
+    with pytest.raises(keras_deser.NotInstallableError, match="could not reach kd_alias_carrier:api.deserialize_keras_object"):
+        keras_deser.install()
+    assert not keras_deser.is_installed()
+    assert _legacy() is original and hidden.deserialize_keras_object is original

@@ -10,22 +10,14 @@ modules.  The call counter shows the HDF5 load really went through
 keras_deser.
 """
 
-import importlib
-import os
-
 import pytest
+from _helpers import without_install as _without_install
+from conftest import needs_upstream
 
 import keras_deser
 from keras_deser import installer
 
-UPSTREAM = os.environ.get("KERAS_DESER_UPSTREAM", "")
-pytestmark = pytest.mark.skipif(not UPSTREAM, reason="core environment: no TensorFlow/Keras here")
-
-
-@pytest.fixture(scope="module")
-def K():
-    module = importlib.import_module(UPSTREAM)
-    return module.keras if UPSTREAM == "tensorflow" else module
+pytestmark = needs_upstream
 
 
 def _custom(K):
@@ -56,17 +48,6 @@ def _model(K, custom):
     scaled = custom["Scale"](factor=3.0, name="scale")(merged)
     out = K.layers.Dense(1, activation=custom["doubled_relu"], name="out")(scaled)
     return K.models.Model([left, right], out)
-
-
-def _without_install(function):
-    was = keras_deser.is_installed()
-    if was:
-        keras_deser.uninstall()
-    try:
-        return function()
-    finally:
-        if was:
-            keras_deser.install()
 
 
 def _same_weights(a, b):

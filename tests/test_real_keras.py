@@ -15,12 +15,12 @@ missing TensorFlow is an error.
 import copy
 import inspect
 import json
-import os
 import warnings
 
 import pytest
+from conftest import UPSTREAM  # noqa: E402
 
-if os.environ.get("KERAS_DESER_UPSTREAM") == "tensorflow":
+if UPSTREAM == "tensorflow":
     import tensorflow as tf  # must be importable here: no skip
 else:
     tf = pytest.importorskip("tensorflow")

@@ -14,17 +14,16 @@ measurement, printed and never asserted (Keras <= 2.9 writes scope entries
 into its one global registry, so its threads see each other's).
 """
 
-import os
 import sys
 import threading
 import time
 
 import pytest
+from conftest import UPSTREAM
 
 import keras_deser
 from keras_deser import _state
 
-UPSTREAM = os.environ.get("KERAS_DESER_UPSTREAM", "")
 THREADS = 8
 ROUNDS = 200
 

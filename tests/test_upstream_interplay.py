@@ -9,31 +9,22 @@ shared-object scopes).  Where upstream lacks something, what keras_deser
 supplies instead is tested.  In the core environments (no upstream) the
 module is skipped.
 
-Facts about the releases used here: /work/shared/versions.md sections 3 and 9.
+Where each release keeps its registry, scopes and shared objects: the rows
+of ``keras_deser/flavours.py`` and docs/compat.md.
 """
 
 import inspect
-import sys
 import threading
 import uuid
 
 import pytest
+from _helpers import keras_api
+from conftest import needs_upstream
 
 import keras_deser
 
-
-def _upstream_api():
-    """The public Keras API module of the loaded upstream, or None."""
-    if "tensorflow" in sys.modules:
-        return sys.modules["tensorflow"].keras
-    for name in ("keras", "tf_keras"):
-        if name in sys.modules:
-            return sys.modules[name]
-    return None
-
-
-API = _upstream_api()
-pytestmark = pytest.mark.skipif(API is None, reason="no upstream Keras loaded (core environment)")
+API = keras_api()
+pytestmark = [needs_upstream, pytest.mark.skipif(API is None, reason="no upstream Keras loaded (core environment)")]
 
 if API is not None:
     UTILS = API.utils
