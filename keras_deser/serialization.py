@@ -6,7 +6,10 @@ changes to the caller's config.  Intended differences are listed, each with
 its reason and test, in ``docs/deviations.md``.
 """
 
+from __future__ import annotations
+
 import warnings
+from typing import Any, NoReturn
 
 from . import _state, errors, safety
 from .registry import get_registered_name
@@ -44,16 +47,21 @@ _LAYER_UNDEFINED_CONFIG_KEY = "layer was saved without config"
 # ``_fast_get`` answers lookups while ``_layers`` (the store's active scope
 # layers) is empty and ``_generation`` (bumped by every scope entry, before it
 # writes the registry) does not move around the call (see scopes.py).
-_lookup = _fast_get = _layers = _loading = _takes_cache = _isfunction = None
+_lookup: Any = None
+_fast_get: Any = None
+_layers: Any = None
+_loading: Any = None
+_takes_cache: Any = None
+_isfunction: Any = None
 _generation = 0
 
 
-def _bump():
+def _bump() -> None:
     global _generation
     _generation += 1
 
 
-def _refresh(state):
+def _refresh(state: Any) -> None:
     global _lookup, _fast_get, _layers, _loading, _takes_cache, _isfunction
     store = state.store
     if _bump not in store.on_bump:
@@ -66,10 +74,11 @@ _state.subscribe(_refresh)
 
 # Safe mode's guards while it is on in any thread (None otherwise: the hot
 # path then pays one global read).
-_guard = _guard_name = None
+_guard: Any = None
+_guard_name: Any = None
 
 
-def _on_safety(active):
+def _on_safety(active: bool) -> None:
     global _guard, _guard_name
     _guard, _guard_name = (safety.guard_config, safety.guard_name) if active else (None, None)
 
@@ -81,16 +90,16 @@ class CustomMaskWarning(Warning):
     """A masking layer is serialized without its own ``get_config``."""
 
 
-def _improper_format(config):
+def _improper_format(config: Any) -> NoReturn:
     raise ValueError(
         f"Improper config format for {config}. "
         "Expecting python dict contains `class_name` and `config` as keys"
     )
 
 
-def _raise_unknown(printable_module_name, name, module_objects, custom_objects):
+def _raise_unknown(printable_module_name: str, name: Any, module_objects: Any, custom_objects: Any) -> NoReturn:
     error = ValueError(_UNKNOWN.format(printable_module_name, name))
-    candidates = []
+    candidates: list[Any] = []
     for source in (_state.store.visible(), custom_objects, module_objects):
         if isinstance(source, dict):
             candidates.extend(source)
@@ -109,8 +118,11 @@ class _ResolveOnly(str):
 
 
 def class_and_config_for_serialized_keras_object(
-    config, module_objects=None, custom_objects=None, printable_module_name="object"
-):
+    config: Any,
+    module_objects: dict[str, Any] | None = None,
+    custom_objects: dict[str, Any] | None = None,
+    printable_module_name: str = "object",
+) -> tuple[Any, Any]:
     """Return ``(cls, cls_config)`` for a serialized Keras object.
 
     ``config`` must be a dict with ``class_name`` and ``config`` keys, else
@@ -124,12 +136,18 @@ def class_and_config_for_serialized_keras_object(
             _improper_format(config)
         except RecursionError:
             raise errors.too_deep() from None
-    return deserialize_keras_object(config, module_objects, custom_objects, _ResolveOnly(printable_module_name))
+    resolved: tuple[Any, Any] = deserialize_keras_object(
+        config, module_objects, custom_objects, _ResolveOnly(printable_module_name)
+    )
+    return resolved
 
 
 def deserialize_keras_object(
-    identifier, module_objects=None, custom_objects=None, printable_module_name="object"
-):
+    identifier: Any,
+    module_objects: dict[str, Any] | None = None,
+    custom_objects: dict[str, Any] | None = None,
+    printable_module_name: str = "object",
+) -> Any:
     """Turn the serialized form of a Keras object back into the object.
 
     Behaves as Keras 2.9.0's ``tf.keras.utils.deserialize_keras_object``:
@@ -166,7 +184,7 @@ def deserialize_keras_object(
                 _improper_format(identifier)
 
             if _lookup is None:
-                _state.binding  # binds once, under _state's lock
+                _state.binding  # noqa: B018 (binds once, under _state's lock)
             generation = _generation
             lookup = _lookup if _layers else _fast_get
             class_name = identifier["class_name"]
@@ -197,8 +215,8 @@ def deserialize_keras_object(
                         function = lookup(item, _MISSING)
                     from_custom = False
                     if function is _MISSING:
-                        from_custom = bool(custom_objects) and item in custom_objects
-                        function = custom_objects[item] if from_custom else None
+                        from_custom = bool(custom_objects) and item in custom_objects  # type: ignore[operator]
+                        function = custom_objects[item] if from_custom else None  # type: ignore[index]
                     if function is not None and _isfunction(function):
                         if from_custom:
                             # Keras 2.9 looks the name up a second time to fetch it.
@@ -281,7 +299,7 @@ def deserialize_keras_object(
         else:
             obj = _state.lookup(identifier, _MISSING)
             if obj is _MISSING:
-                obj = module_objects.get(identifier)
+                obj = module_objects.get(identifier)  # type: ignore[union-attr]  # None: Keras 2.9's AttributeError
                 if obj is None:
                     try:
                         _raise_unknown(printable_module_name, identifier, module_objects, custom_objects)
@@ -295,20 +313,20 @@ def deserialize_keras_object(
                 errors.annotate(error, identifier)
                 raise
         if _state.isclass(obj):
-            return obj()
+            return obj()  # type: ignore[misc]
         return obj
 
     if _state.isfunction(identifier):
         return identifier
     try:
-        error = ValueError(f"Could not interpret serialized {printable_module_name}: {identifier}")
+        failure = ValueError(f"Could not interpret serialized {printable_module_name}: {identifier}")
     except RecursionError:
         raise errors.too_deep() from None
-    errors.annotate(error, identifier)
-    raise error
+    errors.annotate(failure, identifier)
+    raise failure
 
 
-def _upstream(attribute, default):
+def _upstream(attribute: str, default: Any) -> Any:
     """The bound Keras's own ``attribute`` of its serialization module.
 
     Keeps ``skip_failed_serialization()`` and ``CustomMaskWarning`` one with
@@ -320,11 +338,11 @@ def _upstream(attribute, default):
     return getattr(legacy, attribute, default)
 
 
-def _is_default(method):
-    return getattr(method, "_is_default", False)
+def _is_default(method: Any) -> bool:
+    return bool(getattr(method, "_is_default", False))
 
 
-def serialize_keras_object(instance):
+def serialize_keras_object(instance: Any) -> Any:
     """Serialize a Keras object into its JSON-compatible form.
 
     Objects with ``get_config`` become ``{'class_name', 'config'}`` dicts
@@ -359,7 +377,7 @@ def serialize_keras_object(instance):
             if _upstream("_SKIP_FAILED_SERIALIZATION", _SKIP_FAILED_SERIALIZATION):
                 return serialize_keras_class_and_config(name, {_LAYER_UNDEFINED_CONFIG_KEY: True})
             raise
-        serialization_config = {}
+        serialization_config: dict[str, Any] = {}
         for key, item in config.items():
             if isinstance(item, str):
                 serialization_config[key] = item

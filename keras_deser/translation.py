@@ -174,8 +174,9 @@ def bound_release() -> Version:
     ``target`` then).
     """
     from . import _state
+    from .binding import Binding
 
-    binding = _state.binding
+    binding: Binding = _state.binding
     cached = _BOUND.get("binding")
     if cached is not None and cached[0] is binding:
         return cached[1]
@@ -259,7 +260,7 @@ def _register_hard_sigmoid(target: Version, change: Change) -> None:
 
 def hard_sigmoid_keras2(x: Any) -> Any:
     """Keras 2's ``hard_sigmoid``, ``clip(0.2 * x + 0.5, 0, 1)``, in Keras 3's ops."""
-    from keras import ops  # type: ignore[import-not-found]  # only ever called inside a loaded Keras 3
+    from keras import ops  # only ever called inside a loaded Keras 3
 
     return ops.clip(ops.add(ops.multiply(x, 0.2), 0.5), 0.0, 1.0)
 
