@@ -10,7 +10,7 @@ Keras is detected the first time state is needed.
 """
 
 from ._version import __version__
-from .audit import AuditReport, Finding, audit
+from .auditing import AuditReport, Finding, audit
 from .errors import ConfigTooDeepError
 from .info import bind, upstream_info
 from .installer import install, installed_sites, is_installed, patched, uninstall
