@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import binascii
 import sys
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, NamedTuple, Optional, Set, Tuple
+from typing import Any, Callable, Iterable, NamedTuple, Optional
 
 from . import _state
 from . import safe_policy as policy
@@ -43,35 +43,35 @@ class Finding(NamedTuple):
     name: str
     #: ``"class"``, ``"function"``, ``"object"``, ``"bytecode"``, ``"module"``,
     #: ``"op"``, ``"path"``, ``"limit"`` or ``None``.
-    kind: Optional[str]
+    kind: str | None
     #: ``"custom_objects"``, ``"registry"``, ``"module_objects"``,
     #: ``"keras"`` (the loaded Keras's public objects) or ``"unresolved"``.
     resolves_from: str
     #: Why safe mode refuses it, or ``None``.
-    unsafe: Optional[str] = None
+    unsafe: str | None = None
 
 
 class AuditReport:
     """Every :class:`Finding` of one config, with summaries."""
 
-    def __init__(self, findings: List[Finding]):
+    def __init__(self, findings: list[Finding]):
         self.findings = findings
 
     @property
-    def entries(self) -> List[Finding]:
+    def entries(self) -> list[Finding]:
         return self.findings
 
     @property
-    def names(self) -> List[str]:
+    def names(self) -> list[str]:
         """The distinct names found, in order of first appearance."""
         return list(dict.fromkeys(f.name for f in self.findings if f.kind not in _STRUCTURAL_KINDS))
 
     @property
-    def unresolved(self) -> List[Finding]:
+    def unresolved(self) -> list[Finding]:
         return [f for f in self.findings if f.resolves_from == "unresolved"]
 
     @property
-    def unsafe(self) -> List[Finding]:
+    def unsafe(self) -> list[Finding]:
         return [f for f in self.findings if f.unsafe]
 
     @property
@@ -79,7 +79,7 @@ class AuditReport:
         """True when nothing is unsafe and everything resolves."""
         return not self.unsafe and not self.unresolved
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "entries": [f._asdict() for f in self.findings],
             "unresolved": [f.name for f in self.unresolved],
@@ -118,17 +118,17 @@ class _Tables(NamedTuple):
     """The loaded release's built-ins as safe mode reads them (one per flavour)."""
 
     #: ``id`` of every harmless built-in object (the objects stay alive in their modules).
-    harmless: FrozenSet[int]
+    harmless: frozenset[int]
     #: Harmless built-in functions by public name (the function form's lookup).
-    functions: Dict[str, Any]
+    functions: dict[str, Any]
     #: Every built-in by name (:func:`keras_deser.builtins.keras_builtins`).
-    everything: Dict[str, Any]
+    everything: dict[str, Any]
     #: Packages a ``module`` key may name.
-    module_packages: FrozenSet[str]
+    module_packages: frozenset[str]
 
 
-_TABLES: Dict[str, _Tables] = {}
-_STDLIB: FrozenSet[str] = frozenset(getattr(sys, "stdlib_module_names", ())) | policy.STDLIB_FALLBACK
+_TABLES: dict[str, _Tables] = {}
+_STDLIB: frozenset[str] = frozenset(getattr(sys, "stdlib_module_names", ())) | policy.STDLIB_FALLBACK
 
 
 def _tables() -> _Tables:
@@ -136,8 +136,8 @@ def _tables() -> _Tables:
     cached = _TABLES.get(flavour)
     if cached is not None:
         return cached
-    harmless: Set[int] = set()
-    functions: Dict[str, Any] = {}
+    harmless: set[int] = set()
+    functions: dict[str, Any] = {}
     for group, objects in builtin_groups().items():
         class_only = group in policy.CLASS_ONLY_GROUPS
         for key, value in objects.items():
@@ -156,10 +156,10 @@ def _tables() -> _Tables:
     return tables
 
 
-_MRO_NAMES: Dict[int, Tuple[Any, FrozenSet[str]]] = {}
+_MRO_NAMES: dict[int, tuple[Any, frozenset[str]]] = {}
 
 
-def _mro_names(cls: Any) -> FrozenSet[str]:
+def _mro_names(cls: Any) -> frozenset[str]:
     """The ``__name__`` of every class of ``cls``'s MRO (cached per class)."""
     cached = _MRO_NAMES.get(id(cls))
     if cached is not None and cached[0] is cls:
@@ -174,7 +174,7 @@ def _top(obj: Any) -> str:
     return module.split(".")[0] if isinstance(module, str) else ""
 
 
-def _kind(obj: Any) -> Optional[str]:
+def _kind(obj: Any) -> str | None:
     if obj is _MISSING:
         return None
     if _state.isclass(obj):
@@ -198,7 +198,7 @@ def is_trusted(name: Any, obj: Any, trusted: Iterable[Any]) -> bool:
     return False
 
 
-def decide(name: Any, obj: Any, source: str, called: bool, trusted: Tuple[Any, ...] = ()) -> Optional[str]:
+def decide(name: Any, obj: Any, source: str, called: bool, trusted: tuple[Any, ...] = ()) -> str | None:
     """Why safe mode refuses ``name`` resolving to ``obj`` from ``source``, or ``None``.
 
     ``called`` is true where the loader calls what it resolves with arguments
@@ -237,12 +237,12 @@ def decide(name: Any, obj: Any, source: str, called: bool, trusted: Tuple[Any, .
     return "not known to be harmless"
 
 
-def classify(name: Any, obj: Any, trusted: Tuple[Any, ...] = ()) -> Optional[str]:
+def classify(name: Any, obj: Any, trusted: tuple[Any, ...] = ()) -> str | None:
     """Why safe mode refuses building ``obj`` named ``name`` (a ``class_name``), or ``None``."""
     return decide(name, obj, "unknown", False, trusted)
 
 
-def import_reason(module_name: Any, tables: Optional[_Tables] = None) -> Optional[str]:
+def import_reason(module_name: Any, tables: _Tables | None = None) -> str | None:
     """Why a ``module`` key naming ``module_name`` is unsafe, or ``None``.
 
     Keras 3-style loaders (TF 2.13+, tf_keras, Keras 3) import the module a
@@ -297,7 +297,7 @@ def looks_like_bytecode(value: Any) -> bool:
 # --- op layers, paths, code- and path-like arguments -------------------------
 
 
-def _op_reason(kind: str, inner: Dict[Any, Any]) -> Optional[str]:
+def _op_reason(kind: str, inner: dict[Any, Any]) -> str | None:
     """Why an op layer with config ``inner`` is refused, or ``None``."""
     op = policy.OP_LAYERS[kind]
     values = [inner.get(key) for key in op.keys]
@@ -332,21 +332,21 @@ def _op_reason(kind: str, inner: Dict[Any, Any]) -> Optional[str]:
 
 
 def _class_checks(class_name: Any, cls: Any, inner: Any,
-                  trusted: Tuple[Any, ...]) -> List[Tuple[str, str, str, str]]:
+                  trusted: tuple[Any, ...]) -> list[tuple[str, str, str, str]]:
     """``[(key, name, kind, reason)]`` for the config of one object of a known (or named) class."""
     if not isinstance(inner, dict):
         return []
-    names: FrozenSet[str]
+    names: frozenset[str]
     if cls is not _MISSING and _state.isclass(cls):
         names = _mro_names(cls)
         builtin = _top(cls) in policy.UPSTREAM_CODE_PACKAGES
     else:
         names = frozenset((class_name,)) if isinstance(class_name, str) else frozenset()
         builtin = False
-    problems: List[Tuple[str, str, str, str]] = []
+    problems: list[tuple[str, str, str, str]] = []
     if is_trusted(class_name, cls, trusted):
         return problems
-    checked: Set[str] = set()
+    checked: set[str] = set()
     for name in names:
         if name in policy.OP_LAYERS:
             op = policy.OP_LAYERS[name]
@@ -363,7 +363,7 @@ def _class_checks(class_name: Any, cls: Any, inner: Any,
             value = inner.get(key)
             if isinstance(value, (str, bytes, bytearray)):
                 problems.append((key, name, "path", f"{name}'s {key!r} names a file the release would read"))
-    if builtin:
+    if builtin and not names & policy.CODE_CLASSES:
         for key, value in inner.items():
             if (isinstance(key, str) and key not in checked and isinstance(value, (str, bytes, bytearray)) and value
                     and policy.RISKY_ARGUMENT.search(key) and not policy.RISKY_ARGUMENT_EXEMPT.search(key)):
@@ -375,7 +375,7 @@ def _class_checks(class_name: Any, cls: Any, inner: Any,
 # --- resolution --------------------------------------------------------------
 
 
-def _resolve(name: Any, module_objects: Any, custom_objects: Any, builtins: Any, string_order: bool) -> Tuple[Any, str]:
+def _resolve(name: Any, module_objects: Any, custom_objects: Any, builtins: Any, string_order: bool) -> tuple[Any, str]:
     """``(object, source)``, in Keras 2.9's order for a dict or string."""
     try:
         registered = _state.lookup(name, _MISSING)
@@ -415,15 +415,15 @@ def audit(config: Any, module_objects: Any = None, custom_objects: Any = None, t
     return AuditReport(walk(config, module_objects, custom_objects, tuple(trusted), root, None))
 
 
-def check_node(config: Dict[Any, Any], module_objects: Any, custom_objects: Any,
-               trusted: Tuple[Any, ...]) -> List[Finding]:
+def check_node(config: dict[Any, Any], module_objects: Any, custom_objects: Any,
+               trusted: tuple[Any, ...]) -> list[Finding]:
     """The refusals of one dict node alone, resolved as a loader resolves it now.
 
     Used by safe mode for nested calls whose subtree a top-level walk of the
     same load covered already: the structure was checked there; what can
     differ is what the names resolve to with this call's ``module_objects``.
     """
-    findings: List[Finding] = []
+    findings: list[Finding] = []
     if "class_name" in config:
         _node(config, None, module_objects, custom_objects, None, trusted, "config", findings, True)
     if not is_trusted("Lambda", _MISSING, trusted):
@@ -439,7 +439,7 @@ def check_node(config: Dict[Any, Any], module_objects: Any, custom_objects: Any,
 
 
 def check_name(name: Any, obj: Any, module_objects: Any, custom_objects: Any,
-               trusted: Tuple[Any, ...]) -> Optional[str]:
+               trusted: tuple[Any, ...]) -> str | None:
     """Why safe mode refuses a string identifier ``name`` that resolved to ``obj``, or ``None``."""
     if custom_objects and name in custom_objects and custom_objects[name] is obj:
         source = "custom_objects"
@@ -450,8 +450,8 @@ def check_name(name: Any, obj: Any, module_objects: Any, custom_objects: Any,
     return decide(name, obj, source, False, trusted)
 
 
-def _node(node: Dict[Any, Any], link: Link, module_objects: Any, custom_objects: Any, builtins: Any,
-          trusted: Tuple[Any, ...], root: str, findings: List[Finding], shallow: bool) -> None:
+def _node(node: dict[Any, Any], link: Link, module_objects: Any, custom_objects: Any, builtins: Any,
+          trusted: tuple[Any, ...], root: str, findings: list[Finding], shallow: bool) -> None:
     """Findings for one dict that names an object (``class_name`` + ``config``)."""
     add = findings.append
     class_name = node["class_name"]
@@ -541,7 +541,7 @@ def _node(node: Dict[Any, Any], link: Link, module_objects: Any, custom_objects:
 
 
 def _inner_string(item: str, link: Link, key: Any, function_name: bool, module_objects: Any, custom_objects: Any,
-                  builtins: Any, trusted: Tuple[Any, ...], root: str, findings: List[Finding]) -> None:
+                  builtins: Any, trusted: tuple[Any, ...], root: str, findings: list[Finding]) -> None:
     # Keras 2.9 turns an inner string into the function the registry or
     # custom_objects holds under it; nested loaders may look it up in their
     # module_objects, so a refused object found there is reported too.
@@ -572,12 +572,12 @@ _UNMISTAKABLE = policy.BELT_NAMES - frozenset(("open", "input", "remove", "compi
                                                "delattr", "breakpoint"))
 
 
-def walk(config: Any, module_objects: Any, custom_objects: Any, trusted: Tuple[Any, ...], root: str,
-         containers: Optional[List[Any]], limits: Tuple[int, int, int] = (policy.MAX_DEPTH, policy.MAX_NODES,
-                                                                          policy.MAX_STRING)) -> List[Finding]:
+def walk(config: Any, module_objects: Any, custom_objects: Any, trusted: tuple[Any, ...], root: str,
+         containers: list[Any] | None, limits: tuple[int, int, int] = (policy.MAX_DEPTH, policy.MAX_NODES,
+                                                                          policy.MAX_STRING)) -> list[Finding]:
     """The findings of :func:`audit`; ``containers`` (a list) gets every container visited."""
     builtins = keras_builtins() if module_objects is None else None
-    findings: List[Finding] = []
+    findings: list[Finding] = []
     add = findings.append
     max_depth, max_nodes, max_string = limits
     lambda_trusted = is_trusted("Lambda", _MISSING, trusted)
@@ -587,12 +587,12 @@ def walk(config: Any, module_objects: Any, custom_objects: Any, trusted: Tuple[A
         add(Finding(root, config, _kind(obj), source, decide(config, obj, source, False, trusted)))
         return findings
 
-    seen: Set[int] = set()
-    stack: List[Tuple[Any, Link]] = [(config, None)]
+    seen: set[int] = set()
+    stack: list[tuple[Any, Link]] = [(config, None)]
     nodes = 0
     push = stack.append
     pop = stack.pop
-    record: Optional[Callable[[Any], None]] = containers.append if containers is not None else None
+    record: Callable[[Any], None] | None = containers.append if containers is not None else None
     while stack:
         node, link = pop()
         node_type = type(node)

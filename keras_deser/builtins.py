@@ -14,7 +14,7 @@ imports anything.
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, List
+from typing import Any
 
 from . import _state
 from .flavours import KERAS_NAMESPACES
@@ -22,8 +22,8 @@ from .safe_policy import CLASS_ONLY_GROUPS, HARMLESS_GROUPS, release_policy
 
 __all__ = ["keras_builtins", "builtin_groups"]
 
-_BUILTINS_CACHE: Dict[str, Dict[str, Any]] = {}
-_GROUPS_CACHE: Dict[str, Dict[str, Dict[str, Any]]] = {}
+_BUILTINS_CACHE: dict[str, dict[str, Any]] = {}
+_GROUPS_CACHE: dict[str, dict[str, dict[str, Any]]] = {}
 
 #: Every group the table reads, in the order names are first taken.
 GROUPS = HARMLESS_GROUPS + CLASS_ONLY_GROUPS
@@ -40,7 +40,7 @@ def _root() -> Any:
     return None
 
 
-def builtin_groups() -> Dict[str, Dict[str, Any]]:
+def builtin_groups() -> dict[str, dict[str, Any]]:
     """``{group: {public name: object}}`` of the loaded Keras, or {} (cached per flavour)."""
     binding = _state.binding
     if binding.legacy_module is None:
@@ -50,7 +50,7 @@ def builtin_groups() -> Dict[str, Dict[str, Any]]:
         return cached
     root = _root()
     own_names = release_policy(binding.flavour.name).class_own_names
-    groups: Dict[str, Dict[str, Any]] = {}
+    groups: dict[str, dict[str, Any]] = {}
     for group in GROUPS if root is not None else ():
         module = root
         for part in group.split("."):
@@ -59,7 +59,7 @@ def builtin_groups() -> Dict[str, Dict[str, Any]]:
                 break
         if module is None:
             continue
-        objects: Dict[str, Any] = {}
+        objects: dict[str, Any] = {}
         for key, value in list(vars(module).items()):
             if not key.startswith("_") and callable(value):
                 objects.setdefault(key, value)
@@ -70,7 +70,7 @@ def builtin_groups() -> Dict[str, Dict[str, Any]]:
     return groups
 
 
-def keras_builtins() -> Dict[str, Any]:
+def keras_builtins() -> dict[str, Any]:
     """Public objects of the loaded Keras's serializable modules, or {}."""
     binding = _state.binding
     if binding.legacy_module is None:
@@ -78,7 +78,7 @@ def keras_builtins() -> Dict[str, Any]:
     cached = _BUILTINS_CACHE.get(binding.flavour.name)
     if cached is not None:
         return cached
-    objects: Dict[str, Any] = {}
+    objects: dict[str, Any] = {}
     for group_objects in builtin_groups().values():
         for key, value in group_objects.items():
             objects.setdefault(key, value)
@@ -92,9 +92,9 @@ def keras_builtins() -> Dict[str, Any]:
     return objects
 
 
-def _add_keras_subclasses(cls: type, objects: Dict[str, Any]) -> None:
+def _add_keras_subclasses(cls: type, objects: dict[str, Any]) -> None:
     package = (getattr(cls, "__module__", "") or "").split(".")[0]
-    stack: List[type] = [cls]
+    stack: list[type] = [cls]
     while stack:
         for sub in stack.pop().__subclasses__():
             if (getattr(sub, "__module__", "") or "").split(".")[0] == package:

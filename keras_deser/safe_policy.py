@@ -18,7 +18,7 @@ the API name), ``ClassMethod`` (``cls_symbol`` + ``method_name``),
 from __future__ import annotations
 
 import re
-from typing import Dict, FrozenSet, NamedTuple, Pattern, Tuple
+from typing import NamedTuple, Pattern
 
 __all__ = [
     "CODE_CLASSES", "LAMBDA_TYPE_VALUE", "OP_LAYERS", "OpLayer", "PURE_TF_API_NAMES", "PURE_TF_API_NAMESPACES",
@@ -31,7 +31,7 @@ __all__ = [
 #: Class names whose configs carry Python bytecode, a pickle or a module to
 #: call into: Keras 2 ``Lambda``, Keras 3 ``__lambda__`` and
 #: ``TorchModuleWrapper``; also matched anywhere in a class's MRO.
-CODE_CLASSES: FrozenSet[str] = frozenset(("Lambda", "__lambda__", "TorchModuleWrapper"))
+CODE_CLASSES: frozenset[str] = frozenset(("Lambda", "__lambda__", "TorchModuleWrapper"))
 
 #: A config key ending in ``_type`` (``function_type``, ``dropout_fn_type``,
 #: ``residual_fn_type``, ...) with this value makes the release's loader
@@ -43,7 +43,7 @@ class OpLayer(NamedTuple):
     """One op-layer class: which config keys name what it calls, and the allowlist."""
 
     #: The config keys that together name the symbol (joined with ``.``).
-    keys: Tuple[str, ...]
+    keys: tuple[str, ...]
     #: Which allowlist: ``"tf_api"``, ``"class_method"``, ``"instance"``, ``"raw_op"``.
     allowlist: str
 
@@ -51,7 +51,7 @@ class OpLayer(NamedTuple):
 #: The op layers of every release (Keras 2.4-2.15, tf_keras; TF 2.0-2.5 keep
 #: ``TensorFlowOpLayer`` only).  Keras 3 and TF 1.15's loaders have none of
 #: ``TFOpLambda`` & co, and refuse them as unknown classes.
-OP_LAYERS: Dict[str, OpLayer] = {
+OP_LAYERS: dict[str, OpLayer] = {
     "TFOpLambda": OpLayer(("function",), "tf_api"),
     "SlicingOpLambda": OpLayer(("function",), "tf_api"),
     "ClassMethod": OpLayer(("cls_symbol", "method_name"), "class_method"),
@@ -62,13 +62,13 @@ OP_LAYERS: Dict[str, OpLayer] = {
 
 #: TF API namespaces every public function of which is a pure tensor
 #: computation (``math.add``, ``nn.relu``, ``__operators__.getitem``, ...).
-PURE_TF_API_NAMESPACES: FrozenSet[str] = frozenset(
+PURE_TF_API_NAMESPACES: frozenset[str] = frozenset(
     ("math", "nn", "linalg", "bitwise", "signal", "__operators__", "ragged", "sparse", "strings", "dtypes")
 )
 
 #: Top-level TF API functions (and a few of other namespaces) that are pure
 #: tensor computations.
-PURE_TF_API_NAMES: FrozenSet[str] = frozenset(
+PURE_TF_API_NAMES: frozenset[str] = frozenset(
     (
         "abs", "acos", "acosh", "add", "add_n", "argmax", "argmin", "argsort", "asin", "asinh", "atan", "atan2",
         "atanh", "batch_to_space", "bitcast", "boolean_mask", "broadcast_dynamic_shape", "broadcast_static_shape",
@@ -101,14 +101,14 @@ PURE_TF_API_NAMES: FrozenSet[str] = frozenset(
 )
 
 #: API namespaces under a pure namespace that are not pure after all.
-IMPURE_TF_API_PARTS: FrozenSet[str] = frozenset(
+IMPURE_TF_API_PARTS: frozenset[str] = frozenset(
     ("io", "gfile", "experimental", "debugging", "summary", "py_function", "numpy_function", "py_func",
      "eager_py_func", "load_library", "load_op_library", "load_file_system_library", "raw_ops", "saved_model",
      "print", "Print", "data", "lookup", "train", "config", "profiler", "autograph")
 )
 
 #: Raw op types (``NodeDef.op``) that are pure tensor computations.
-PURE_RAW_OPS: FrozenSet[str] = frozenset(
+PURE_RAW_OPS: frozenset[str] = frozenset(
     (
         "Abs", "Acos", "Acosh", "Add", "AddN", "AddV2", "All", "Any", "ArgMax", "ArgMin", "Asin", "Asinh", "Atan",
         "Atan2", "Atanh", "BatchMatMul", "BatchMatMulV2", "BatchMatMulV3", "BatchToSpaceND", "BiasAdd", "Bitcast",
@@ -130,7 +130,7 @@ PURE_RAW_OPS: FrozenSet[str] = frozenset(
 
 #: ``cls_symbol.method_name`` pairs a ``ClassMethod`` may call: the ragged
 #: constructors Keras 2.4+ dispatches (``tf_op_layer.py``'s list).
-PURE_CLASS_METHODS: FrozenSet[str] = frozenset(
+PURE_CLASS_METHODS: frozenset[str] = frozenset(
     "RaggedTensor." + method
     for method in (
         "from_value_rowids", "from_row_splits", "from_row_lengths", "from_row_starts", "from_row_limits",
@@ -141,7 +141,7 @@ PURE_CLASS_METHODS: FrozenSet[str] = frozenset(
 
 #: ``attr_name``s an ``InstanceMethod`` / ``InstanceProperty`` may read: the
 #: ragged and sparse tensor properties and methods Keras 2.4+ delegates.
-PURE_INSTANCE_ATTRIBUTES: FrozenSet[str] = frozenset(
+PURE_INSTANCE_ATTRIBUTES: frozenset[str] = frozenset(
     (
         "values", "flat_values", "row_splits", "nested_row_splits", "value_rowids", "nested_value_rowids",
         "nrows", "row_starts", "row_limits", "row_lengths", "nested_row_lengths", "bounding_shape",
@@ -153,7 +153,7 @@ PURE_INSTANCE_ATTRIBUTES: FrozenSet[str] = frozenset(
 #: Layer arguments a release reads from disk when given a string, by class
 #: name (found by reading each release's layer sources; see docs/safe-mode.md).
 #: Matched against every class of the resolved class's MRO.
-PATH_ARGUMENTS: Dict[str, Tuple[str, ...]] = {
+PATH_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "StringLookup": ("vocabulary",),
     "IntegerLookup": ("vocabulary",),
     "IndexLookup": ("vocabulary",),
@@ -174,16 +174,16 @@ RISKY_ARGUMENT: Pattern[str] = re.compile(
 #: Built-in groups whose public classes and functions are known harmless
 #: (their constructors and factories compute; they do not run code from a
 #: config nor touch files), less :data:`META_FUNCTIONS`.
-HARMLESS_GROUPS: Tuple[str, ...] = (
+HARMLESS_GROUPS: tuple[str, ...] = (
     "layers", "initializers", "regularizers", "constraints", "activations", "losses", "metrics", "optimizers",
 )
 #: Groups of which only the classes are harmless (``models.load_model``,
 #: ``mixed_precision.set_global_policy`` are not).
-CLASS_ONLY_GROUPS: Tuple[str, ...] = ("models", "optimizers.schedules", "mixed_precision", "dtype_policies")
+CLASS_ONLY_GROUPS: tuple[str, ...] = ("models", "optimizers.schedules", "mixed_precision", "dtype_policies")
 
 #: Public functions of the harmless groups that are not harmless computations:
 #: they deserialize, load or fetch in turn.
-META_FUNCTIONS: FrozenSet[str] = frozenset(
+META_FUNCTIONS: frozenset[str] = frozenset(
     ("get", "serialize", "deserialize", "deserialize_keras_object", "serialize_keras_object", "load_model",
      "save_model", "model_from_json", "model_from_yaml", "model_from_config", "clone_model", "get_file",
      "TFSMLayer", "experimental")
@@ -191,7 +191,7 @@ META_FUNCTIONS: FrozenSet[str] = frozenset(
 
 #: Keras 3-style (``serialization_lib``) ``class_name``s that carry plain
 #: data (tensors, arrays, bytes, slices): allowed, their values still walked.
-NEW_FORMAT_DATA_FORMS: FrozenSet[str] = frozenset(
+NEW_FORMAT_DATA_FORMS: frozenset[str] = frozenset(
     ("__keras_tensor__", "__tensor__", "__numpy__", "__bytes__", "__ellipsis__", "__slice__", "__typespec__")
 )
 #: The Keras 3-style function form: ``{'class_name': 'function', 'config': NAME, 'module': M}``.
@@ -199,7 +199,7 @@ NEW_FORMAT_FUNCTION = "function"
 
 #: Belt and braces: callables of these names are refused whatever resolves
 #: them (the caller's own ``module_objects`` included).
-BELT_NAMES: FrozenSet[str] = frozenset(
+BELT_NAMES: frozenset[str] = frozenset(
     (
         "get_file", "load_model", "load_weights", "model_from_json", "model_from_yaml", "model_from_config",
         "save_model", "save_weights", "enable_unsafe_deserialization", "func_load", "exec", "eval", "compile",
@@ -212,7 +212,7 @@ BELT_NAMES: FrozenSet[str] = frozenset(
 
 #: Standard-library modules, where ``sys.stdlib_module_names`` (Python 3.10+)
 #: is missing: nothing of these is ever built from a config in safe mode.
-STDLIB_FALLBACK: FrozenSet[str] = frozenset(
+STDLIB_FALLBACK: frozenset[str] = frozenset(
     (
         "os", "posix", "nt", "subprocess", "sys", "builtins", "shutil", "importlib", "marshal", "pickle",
         "shelve", "socket", "urllib", "http", "ctypes", "runpy", "code", "codeop", "pty", "multiprocessing",
@@ -232,7 +232,7 @@ STDLIB_FALLBACK: FrozenSet[str] = frozenset(
 
 #: Top-level packages holding the releases' own code (TF 1.15 keeps its real
 #: modules under ``tensorflow_core``).
-UPSTREAM_CODE_PACKAGES: FrozenSet[str] = frozenset(("keras", "tf_keras", "tensorflow", "tensorflow_core"))
+UPSTREAM_CODE_PACKAGES: frozenset[str] = frozenset(("keras", "tf_keras", "tensorflow", "tensorflow_core"))
 
 #: Config keys the generic rule leaves alone although they match
 #: :data:`RISKY_ARGUMENT` (``vocabulary_dtype``, ``function_type``, ...).
@@ -240,7 +240,7 @@ RISKY_ARGUMENT_EXEMPT: Pattern[str] = re.compile(r"_(?:dtype|size|type|mode|name
 
 #: Third-party packages whose objects are never built from a config in safe
 #: mode (they run code or commands by design).
-FOREIGN_DANGEROUS: FrozenSet[str] = frozenset(
+FOREIGN_DANGEROUS: frozenset[str] = frozenset(
     ("requests", "dill", "cloudpickle", "joblib", "numpy.lib.npyio", "IPython", "sh", "fabric", "paramiko")
 )
 
@@ -252,7 +252,7 @@ class ReleasePolicy(NamedTuple):
     #: runs new code, beyond the loaded Keras packages themselves.  tf_keras
     #: writes its own objects under ``keras.*`` module names and its loader
     #: reads them as ``tf_keras.*``: Keras 3 is never imported.
-    module_aliases: Tuple[str, ...] = ()
+    module_aliases: tuple[str, ...] = ()
     #: The loaders look classes up in their module's globals, by the class's
     #: own name, also where the public module exports the class under another
     #: name only (TF 1.15 exports ``GlorotUniform`` only as ``glorot_uniform``
@@ -262,7 +262,7 @@ class ReleasePolicy(NamedTuple):
 
 
 #: Rows by flavour name (:data:`keras_deser.flavours.FLAVOURS`); others get the default.
-RELEASES: Dict[str, ReleasePolicy] = {
+RELEASES: dict[str, ReleasePolicy] = {
     "tf_keras": ReleasePolicy(module_aliases=("keras",)),
 }
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Set, Tuple
+from typing import Any, Callable, Iterable, Iterator
 
 from .auditing import AuditReport, Finding, check_name, check_node, walk
 
@@ -46,11 +46,11 @@ class _ThreadState(threading.local):
 
     def __init__(self) -> None:
         #: The ``trusted`` of every open ``safe_mode()`` block, innermost last.
-        self.blocks: List[Tuple[Any, ...]] = []
+        self.blocks: list[tuple[Any, ...]] = []
         #: ``id``s of the containers the current top-level call walked, and the
         #: containers themselves (held so that no id is reused meanwhile).
-        self.covered: Set[int] = set()
-        self.held: List[Any] = []
+        self.covered: set[int] = set()
+        self.held: list[Any] = []
 
 
 class _SafeMode:
@@ -58,10 +58,10 @@ class _SafeMode:
 
     def __init__(self) -> None:
         self.on = False
-        self.trusted: Tuple[Any, ...] = ()
+        self.trusted: tuple[Any, ...] = ()
         self.open_blocks = 0
         self.lock = threading.Lock()
-        self.listeners: List[Callable[[bool], None]] = []
+        self.listeners: list[Callable[[bool], None]] = []
         self.local = _ThreadState()
 
     @property
@@ -97,7 +97,7 @@ def is_safe_mode() -> bool:
     return _STATE.on or bool(_STATE.local.blocks)
 
 
-def trusted_objects() -> Tuple[Any, ...]:
+def trusted_objects() -> tuple[Any, ...]:
     """Names and objects trusted for the calling thread."""
     trusted = list(_STATE.trusted)
     for entry in _STATE.local.blocks:
@@ -122,7 +122,7 @@ def safe_mode(trusted: Iterable[Any] = ()) -> Iterator[None]:
         _STATE.notify()
 
 
-def _deserializer_codes() -> Tuple[Any, ...]:
+def _deserializer_codes() -> tuple[Any, ...]:
     module = sys.modules.get(__package__ + ".serialization")
     function = getattr(module, "deserialize_keras_object", None)
     code = getattr(function, "__code__", None)
@@ -140,7 +140,7 @@ def _is_nested(caller: Any) -> bool:
     return False
 
 
-def guard_config(config: Dict[Any, Any], module_objects: Any, custom_objects: Any) -> None:
+def guard_config(config: dict[Any, Any], module_objects: Any, custom_objects: Any) -> None:
     """Raise :class:`UnsafeConfigError` if this thread is safe and ``config`` is refused.
 
     A top-level call (no keras_deser deserialization running above it in
@@ -166,7 +166,7 @@ def guard_config(config: Dict[Any, Any], module_objects: Any, custom_objects: An
     if not nested:
         local.covered = set()
         local.held = []
-    containers: List[Any] = []
+    containers: list[Any] = []
     report = AuditReport(walk(config, module_objects, custom_objects, trusted, "config", containers))
     if report.unsafe:
         raise UnsafeConfigError(report)
@@ -183,7 +183,7 @@ def guard_name(name: Any, obj: Any, module_objects: Any = None, custom_objects: 
         raise UnsafeConfigError(AuditReport([Finding("config", str(name), None, "resolved", reason)]))
 
 
-def forget() -> Optional[int]:
+def forget() -> int | None:
     """Drop this thread's memory of the last top-level walk; returns how many containers it held."""
     local = _STATE.local
     count = len(local.covered)
