@@ -50,7 +50,8 @@ def hostile_config(levels: int = 200, ints: int = 300_000) -> dict[str, Any]:
         dense = {"class_name": "Dense", "config": {
             "name": f"dense_{level}", "trainable": True, "dtype": "float32", "units": width, "activation": "linear",
             "use_bias": True, "kernel_initializer": {"class_name": "Zeros", "config": {}},
-            "bias_initializer": {"class_name": "Constant", "config": {"value": [(level * 7919 + i * 104729) % 10**7 for i in range(width)]}},
+            "bias_initializer": {"class_name": "Constant", "config": {
+                "value": [(level * 7919 + i * 104729) % 10**7 for i in range(width)]}},
             "kernel_regularizer": None, "bias_regularizer": None, "activity_regularizer": None,
             "kernel_constraint": None, "bias_constraint": None}}
         inner = {"class_name": "Sequential", "config": {"name": f"level_{level + 1}",

@@ -314,7 +314,7 @@ def _op_reason(kind: str, inner: dict[Any, Any]) -> str | None:
         return None
     if not all(isinstance(value, str) for value in values):
         return f"a {kind} layer whose {'/'.join(op.keys)} is not an API name"
-    symbol = ".".join(values)
+    symbol = ".".join(str(value) for value in values)
     if op.allowlist == "tf_api":
         parts = symbol.split(".")
         pure = symbol in policy.PURE_TF_API_NAMES or (
@@ -368,7 +368,8 @@ def _class_checks(class_name: Any, cls: Any, inner: Any,
             if (isinstance(key, str) and key not in checked and isinstance(value, (str, bytes, bytearray)) and value
                     and policy.RISKY_ARGUMENT.search(key) and not policy.RISKY_ARGUMENT_EXEMPT.search(key)):
                 problems.append((key, str(class_name), "argument", f"a string under {key!r} of the built-in "
-                                 f"{getattr(cls, '__name__', class_name)}: names code or a path safe mode does not know"))
+                                 f"{getattr(cls, '__name__', class_name)}: names code or a path safe mode "
+                                 "does not know"))
     return problems
 
 
@@ -482,7 +483,8 @@ def _node(node: dict[Any, Any], link: Link, module_objects: Any, custom_objects:
             add(Finding(path, inner, "function", source, decide(inner, obj, source, False, trusted)))
             return
         known = tables.functions.get(inner, _MISSING) if tables is not None else _MISSING
-        in_keras = isinstance(module_name, str) and tables is not None and module_name.split(".")[0] in tables.module_packages
+        in_keras = (isinstance(module_name, str) and tables is not None
+                    and module_name.split(".")[0] in tables.module_packages)
         reason = None
         if known is _MISSING or not in_keras:
             where = f"{module_name}.{inner}" if isinstance(module_name, str) else inner
@@ -493,7 +495,8 @@ def _node(node: dict[Any, Any], link: Link, module_objects: Any, custom_objects:
         return
     if isinstance(class_name, str) and class_name in policy.NEW_FORMAT_DATA_FORMS:
         return
-    if isinstance(class_name, str) and class_name.startswith("__") and class_name.endswith("__") and len(class_name) > 4:
+    if (isinstance(class_name, str) and class_name.startswith("__") and class_name.endswith("__")
+            and len(class_name) > 4):
         if class_name not in policy.CODE_CLASSES and not is_trusted(class_name, _MISSING, trusted):
             add(Finding(_render(root, link, "class_name"), class_name, None, "unresolved",
                         "a Keras 3-style form safe mode does not know"))
@@ -512,7 +515,8 @@ def _node(node: dict[Any, Any], link: Link, module_objects: Any, custom_objects:
             if module_name is not None and not is_trusted(module_name, _MISSING, trusted) and not (
                     obj is _MISSING and is_trusted(class_name, _MISSING, trusted)):
                 reason = import_reason(module_name, tables) if tables is not None else (
-                    f"the 'module' key would make Keras 3-style loaders import {module_name!r} and take objects from it")
+                    f"the 'module' key would make Keras 3-style loaders import {module_name!r} and take "
+                    "objects from it")
                 if reason:
                     add(Finding(_render(root, link, "module"), display_name(module_name), "module", "unresolved",
                                 reason))
@@ -528,7 +532,7 @@ def _node(node: dict[Any, Any], link: Link, module_objects: Any, custom_objects:
     for key, name, kind, reason in _class_checks(class_name, obj, inner, trusted):
         add(Finding(_render(root, link, "config", key), name, kind, source, reason))
     if isinstance(inner, dict):
-        named = ()
+        named: tuple[str, ...] = ()
         if inner.get("function_type") == "function":
             named += ("function",)
         if inner.get("output_shape_type") == "function":
@@ -555,7 +559,7 @@ def _inner_string(item: str, link: Link, key: Any, function_name: bool, module_o
         unsafe = decide(item, obj, source, False, trusted)
         if unsafe or function_name:
             findings.append(Finding(path, item, _kind(obj), source, unsafe))
-    elif function_name or (item in policy.BELT_NAMES and item in _UNMISTAKABLE and not is_trusted(item, _MISSING, trusted)):
+    elif function_name or (item in _UNMISTAKABLE and not is_trusted(item, _MISSING, trusted)):
         # a function a nested loader resolves by name later (Lambda's
         # function_type 'function'), or a name that can only mean danger
         unsafe = None
@@ -625,7 +629,7 @@ def walk(config: Any, module_objects: Any, custom_objects: Any, trusted: tuple[A
             if "class_name" in node and ("config" in node or "module" in node or "registered_name" in node):
                 _node(node, link, module_objects, custom_objects, builtins, trusted, root, findings, False)
             for key, value in items:
-                if type(value) is str and value == policy.LAMBDA_TYPE_VALUE and isinstance(key, str) and key.endswith("_type") \
+                if type(value) is str and value == policy.LAMBDA_TYPE_VALUE and str(key).endswith("_type") \
                         and not lambda_trusted:
                     add(Finding(_render(root, link, key), "lambda", "bytecode", "unresolved",
                                 f"carries Python bytecode ({key} 'lambda')"))

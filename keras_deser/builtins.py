@@ -96,7 +96,8 @@ def _add_keras_subclasses(cls: type, objects: dict[str, Any]) -> None:
     package = (getattr(cls, "__module__", "") or "").split(".")[0]
     stack: list[type] = [cls]
     while stack:
-        for sub in stack.pop().__subclasses__():
+        subclasses: list[type] = stack.pop().__subclasses__()
+        for sub in subclasses:
             if (getattr(sub, "__module__", "") or "").split(".")[0] == package:
                 if sub.__name__ not in objects and not sub.__name__.startswith("_"):
                     objects[sub.__name__] = sub

@@ -67,8 +67,9 @@ def main() -> int:
         for safe in (False, True):
             if safe:
                 keras_deser.install(safe_mode=True)
-            for load in (lambda: keras.models.load_model(path, compile=False),
-                         lambda: keras.models.model_from_json(text)):
+            loads = (lambda path=path: keras.models.load_model(path, compile=False),
+                     lambda text=text: keras.models.model_from_json(text))
+            for load in loads:
                 if payload.crashes and not safe:
                     row.append("crashes (not run)")
                     continue

@@ -51,7 +51,7 @@ class Payload(NamedTuple):
 
 def _raw_code(canary: str) -> str:
     """Marshalled code of a canary-writing lambda as latin-1 text (func_load's raw_unicode_escape form)."""
-    source = "lambda x: (open(%r, 'w').write('raw bytecode ran'), x)[1]" % canary
+    source = f"lambda x: (open({canary!r}, 'w').write('raw bytecode ran'), x)[1]"
     code = next(c for c in compile(source, "<malicious>", "eval").co_consts if isinstance(c, types.CodeType))
     return marshal.dumps(code).decode("latin-1")
 
@@ -148,7 +148,7 @@ def _node_def(keras: Any, op: str) -> Callable[[], dict[str, Any]]:
     def build() -> dict[str, Any]:
         config = _tf_op(keras, "math.add")()
         for layer in _layers(config):
-            if layer["class_name"] == "TFOpLambda":
+            if layer["class_name"] in ("TFOpLambda", "TensorFlowOpLayer"):
                 layer["class_name"] = "TensorFlowOpLayer"
                 layer["config"] = {"name": "payload", "trainable": True, "dtype": "float32",
                                    "node_def": {"name": "payload", "op": op, "input": ["input_1"],
@@ -241,7 +241,8 @@ def _wrapped_lambda(keras: Any, canary: str, wrapper: str) -> Callable[[], dict[
         if wrapper == "TimeDistributed":
             outputs = keras.layers.TimeDistributed(dense, name="wrapper")(inputs)
         elif wrapper == "Bidirectional":
-            outputs = keras.layers.Bidirectional(keras.layers.SimpleRNN(2, return_sequences=True), name="wrapper")(inputs)
+            rnn = keras.layers.SimpleRNN(2, return_sequences=True)
+            outputs = keras.layers.Bidirectional(rnn, name="wrapper")(inputs)
         else:  # a Sequential inside a Functional
             outputs = keras.Sequential([dense], name="wrapper")(inputs)
         config = _model_config(keras.Model(inputs, outputs))
@@ -306,7 +307,8 @@ def payloads(keras: Any, workdir: str) -> list[Payload]:
         for function in ("io.write_file", "load_library", "load_op_library", "io.TFRecordWriter", "py_function",
                          "debugging.assert_equal", "raw_ops.Save", "keras.utils.get_file"):
             found.append(Payload("tf_op_" + function.replace(".", "_"), "op layer: TF symbol outside the pure-op list",
-                                 _tf_op(keras, function), lambda model, f=function: _op_symbol(model, [f.split(".")[-1]])))
+                                 _tf_op(keras, function),
+                                 lambda model, f=function: _op_symbol(model, [f.split(".")[-1]])))
         found.append(Payload("class_method_gfile", "op layer: ClassMethod outside the ragged constructors",
                              _class_method(keras, "io.gfile.GFile", "__init__"),
                              lambda model: _op_symbol(model, ["GFile"])))
@@ -328,7 +330,8 @@ def payloads(keras: Any, workdir: str) -> list[Payload]:
                                      _vocabulary_effect("424242")))
             elif class_name == "StringLookup":
                 found.append(Payload(f"{class_name.lower()}_vocabulary_file", "layer argument naming a file",
-                                     _vocabulary_model(keras, class_name, secret_file), _vocabulary_effect("kd-secret")))
+                                     _vocabulary_model(keras, class_name, secret_file),
+                                     _vocabulary_effect("kd-secret")))
                 found.append(Payload("stringlookup_dev_zero", "layer argument naming a device",
                                      _vocabulary_model(keras, class_name, "/dev/zero"), lambda model: model is not None,
                                      crashes=True))
@@ -375,7 +378,7 @@ def h5_with_config(keras: Any, path: str, config: dict[str, Any], training_confi
     model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
     model.save(path)
     with h5py.File(path, "r+") as handle:
-        handle.attrs["model_config"] = json.dumps(config)
+        handle.attrs["model_config"] = json.dumps(config).encode("utf-8")
         if training_config is not None:
-            handle.attrs["training_config"] = json.dumps(training_config)
+            handle.attrs["training_config"] = json.dumps(training_config).encode("utf-8")
     return path
