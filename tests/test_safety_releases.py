@@ -141,7 +141,7 @@ def test_hdf5_training_config_bytecode_refused(tmp_path):
 _DEFAULT_APPLICATIONS = ("MobileNetV2", "MobileNetV3Small", "NASNetMobile", "EfficientNetB0", "DenseNet121",
                          "InceptionResNetV2", "ConvNeXtTiny")
 #: Loaded through the release's own loaders in safe mode.
-_LOADED_APPLICATIONS = ("MobileNetV2", "NASNetMobile")
+_LOADED_APPLICATIONS = ("MobileNetV2",)
 
 
 def _applications():
