@@ -250,12 +250,12 @@ def test_layer_construction_with_string_identifiers_in_safe_mode(initializer, sa
 def test_preprocessing_layers_with_in_memory_vocabularies_load_in_safe_mode(tmp_path, safe_installed):
     keras = _keras()
     cls = releases._lookup_class(keras, "StringLookup")
-    if cls is None:
-        pytest.skip("no StringLookup in this release")
+    if not releases._usable(keras, "StringLookup"):
+        pytest.skip("no usable StringLookup in this release")
     keras_deser.set_safe_mode(False)
     inputs = keras.Input(shape=(1,), dtype="string")
     outputs = cls(vocabulary=["a", "b", "c"])(inputs)
-    integer = releases._lookup_class(keras, "IntegerLookup")
+    integer = releases._lookup_class(keras, "IntegerLookup") if releases._usable(keras, "IntegerLookup") else None
     model = keras.Model(inputs, outputs)
     config = json.loads(model.to_json())
     keras_deser.set_safe_mode(True)
@@ -272,8 +272,8 @@ def test_preprocessing_layers_with_in_memory_vocabularies_load_in_safe_mode(tmp_
 
 def test_dev_zero_vocabulary_refused_without_crashing(tmp_path, safe_installed):
     keras = _keras()
-    if releases._lookup_class(keras, "StringLookup") is None:
-        pytest.skip("no StringLookup in this release")
+    if not releases._usable(keras, "StringLookup"):
+        pytest.skip("no usable StringLookup in this release")
     payload = _payload("stringlookup_dev_zero", tmp_path)
     keras_deser.set_safe_mode(False)
     path = releases.h5_with_config(keras, str(tmp_path / "zero.h5"), payload.config())

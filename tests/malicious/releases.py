@@ -183,6 +183,18 @@ def _vocabulary_model(keras: Any, class_name: str, path: str) -> Callable[[], di
     return build
 
 
+def _usable(keras: Any, class_name: str) -> bool:
+    """The release has the lookup class and can build it here (Keras 3 on JAX needs TensorFlow for it)."""
+    cls = _lookup_class(keras, class_name)
+    if cls is None:
+        return False
+    try:
+        cls(vocabulary=[7, 8] if class_name == "IntegerLookup" else ["a", "b"])
+    except Exception:  # noqa: BLE001
+        return False
+    return True
+
+
 def _vocabulary_effect(secret: str) -> Callable[[Any], bool]:
     def effect(model: Any) -> bool:
         for layer in _all_layers(model):
@@ -321,7 +333,7 @@ def payloads(keras: Any, workdir: str) -> list[Payload]:
         found.append(Payload("node_def_save", "op layer: raw NodeDef op outside the pure-op list",
                              _node_def(keras, "Save"), lambda model: _op_symbol(model, ["Save"])))
     for class_name in ("StringLookup", "IntegerLookup", "TextVectorization"):
-        if _lookup_class(keras, class_name) is not None:
+        if _usable(keras, class_name):
             if class_name == "IntegerLookup":
                 with open(secret_file + ".int", "w") as handle:
                     handle.write("424242\n")
