@@ -12,7 +12,7 @@ Keras is detected the first time state is needed.
 from __future__ import annotations
 
 from ._version import __version__
-from .audit import AuditReport, Finding, audit
+from .auditing import AuditReport, Finding, audit
 from .binding import UnknownUpstreamError
 from .errors import ConfigTooDeepError
 from .info import bind, upstream_info

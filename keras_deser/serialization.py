@@ -308,7 +308,7 @@ def deserialize_keras_object(
                         raise
         if _guard_name is not None:
             try:
-                _guard_name(identifier, obj)
+                _guard_name(identifier, obj, module_objects, custom_objects)
             except ValueError as error:
                 errors.annotate(error, identifier)
                 raise

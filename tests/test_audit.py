@@ -12,7 +12,7 @@ import pytest
 
 import keras_deser
 from keras_deser import audit
-from keras_deser.audit import MAX_PATH_PARTS
+from keras_deser.auditing import MAX_PATH_PARTS
 
 import malicious
 

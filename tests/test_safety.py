@@ -611,13 +611,13 @@ def test_ordinary_real_model_loads_in_safe_mode(tmp_path, uninstall_after):
 def test_nested_parts_are_not_walked_again(monkeypatch):
     """Safe mode walks a config once per top-level call, not once per nesting level."""
     walks = []
-    real = safety._walk
+    real = safety.walk
 
     def counting(config, *args):
         walks.append(config)
         return real(config, *args)
 
-    monkeypatch.setattr(safety, "_walk", counting)
+    monkeypatch.setattr(safety, "walk", counting)
     config = current = {"class_name": "Point", "config": {}}
     for _ in range(100):
         nested = {"class_name": "Point", "config": {}, "__passive_serialization__": True}
