@@ -140,7 +140,7 @@ def _is_nested(caller: Any) -> bool:
     return False
 
 
-def guard_config(config: dict[Any, Any], module_objects: Any, custom_objects: Any) -> None:
+def guard_config(config: dict[Any, Any] | str, module_objects: Any, custom_objects: Any) -> None:
     """Raise :class:`UnsafeConfigError` if this thread is safe and ``config`` is refused.
 
     A top-level call (no keras_deser deserialization running above it in
@@ -158,7 +158,7 @@ def guard_config(config: dict[Any, Any], module_objects: Any, custom_objects: An
     trusted = trusted_objects()
     local = _STATE.local
     nested = _is_nested(sys._getframe(1))
-    if nested and id(config) in local.covered:
+    if nested and isinstance(config, dict) and id(config) in local.covered:
         refused = check_node(config, module_objects, custom_objects, trusted)
         if refused:
             raise UnsafeConfigError(AuditReport(refused))
