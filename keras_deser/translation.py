@@ -374,16 +374,39 @@ def run_translated(call: Callable[[Any], T], config: Any, custom_objects: Any = 
 
     custom = custom_objects if isinstance(custom_objects, dict) else None
     safe = is_safe_mode()
-    if safe:
-        guard_config(config, None, custom)
     result = _translate(config, bound_release(), _custom_names(custom_objects))
     if safe and result.config is not config:
+        _guard_incoming(config, result.changes, custom)
+    if safe:
         guard_config(result.config, None, custom)
     _LOCAL.depth = depth + 1
     try:
         return call(result.config)
     finally:
         _LOCAL.depth = depth
+
+
+def _guard_incoming(config: dict[str, Any], changes: list[Change], custom: dict[str, Any] | None) -> None:
+    """Safe mode's audit of a config as it came in, before its translation is built.
+
+    Refuses what the audit refuses, except findings at or below a path that
+    translation rewrote (a Keras 3 ``DTypePolicy`` dict that becomes a dtype
+    string is no built-in of Keras 2.9, yet nothing of it is built there):
+    those parts are judged in the translated config, which is audited in full
+    afterwards, so translation never makes an unsafe config pass.
+    """
+    from .auditing import AuditReport, audit
+    from .safety import UnsafeConfigError, trusted_objects
+
+    rewritten = tuple(change.path for change in changes)
+
+    def superseded(path: str) -> bool:
+        return any(path == done or path.startswith(done + "[") for done in rewritten)
+
+    refused = [finding for finding in audit(config, None, custom, trusted_objects()).unsafe
+               if not superseded(finding.path)]
+    if refused:
+        raise UnsafeConfigError(AuditReport(refused))
 
 
 # --- files --------------------------------------------------------------------------
