@@ -177,9 +177,8 @@ def bound_release() -> Version:
     from .binding import Binding
 
     binding: Binding = _state.binding
-    cached = _BOUND.get("binding")
-    if cached is not None and cached[0] is binding:
-        return cached[1]
+    if _BOUND.binding is binding and _BOUND.release is not None:
+        return _BOUND.release
     flavour = binding.flavour
     source = flavour.keras_version or ""
     version = binding.tensorflow_version if source.startswith("tensorflow:") else binding.keras_version
@@ -188,11 +187,19 @@ def bound_release() -> Version:
             "no Keras is loaded: pass target='<release>' (see keras_deser.format_changes.RELEASES)"
         )
     release = parse_release(version)
-    _BOUND["binding"] = (binding, release)
+    _BOUND.binding, _BOUND.release = binding, release
     return release
 
 
-_BOUND: dict[str, tuple[Any, Version]] = {}
+class _BoundRelease:
+    """The last binding :func:`bound_release` read, and its format version."""
+
+    def __init__(self) -> None:
+        self.binding: Any = None
+        self.release: Version | None = None
+
+
+_BOUND = _BoundRelease()
 
 
 def _target_version(target: str | Version | None) -> Version:
@@ -336,18 +343,25 @@ def infer_source(config: Any, keras_version: str | None = None) -> str:
 
 # --- loaders ------------------------------------------------------------------------
 
-_LOADER = {"on": False}
+class _LoaderSwitch:
+    """Whether the installed loaders translate (process-wide)."""
+
+    def __init__(self) -> None:
+        self.on = False
+
+
+_LOADER = _LoaderSwitch()
 _LOCAL = threading.local()
 
 
 def set_loader_translation(flag: bool) -> None:
     """Turn translation in the installed loaders on or off (process-wide)."""
-    _LOADER["on"] = bool(flag)
+    _LOADER.on = bool(flag)
 
 
 def loader_translation() -> bool:
     """True while the installed loaders translate."""
-    return _LOADER["on"]
+    return _LOADER.on
 
 
 def _custom_names(custom_objects: Any) -> list[str]:
