@@ -6,6 +6,7 @@
     python3 compat/run.py --list
     python3 compat/run.py --exec tf2.9 -- keras-deser load   # a command in one env
     python3 compat/run.py --lint       # ruff check and mypy, from .venvs/lint
+    python3 compat/run.py --jobs 2     # two environments at a time (CI: one per core)
 
 Each environment of ``compat/matrix.toml`` gets a virtual environment under
 ``.venvs/<name>`` made with ``uv`` from a local interpreter (pyenv's or one
@@ -144,10 +145,13 @@ def prepare(name, entry, out=sys.stdout):
     return python, env
 
 
-def run(name, entry, pytest_args):
+def run(name, entry, pytest_args, out=None):
+    """Build ``name`` and run its tests; output to ``out`` (a file) or stdout."""
     started = time.time()
-    print(f"=== {name}: Python {entry['python']}, {' '.join(entry.get('pins', [])) or 'no upstream'}", flush=True)
-    python, env = prepare(name, entry)
+    stream = out if out is not None else sys.stdout
+    print(f"=== {name}: Python {entry['python']}, {' '.join(entry.get('pins', [])) or 'no upstream'}",
+          file=stream, flush=True)
+    python, env = prepare(name, entry, out=stream)
     if python is None:
         return "build failed", time.time() - started
     env["KERAS_DESER_ENV"] = name
@@ -156,10 +160,38 @@ def run(name, entry, pytest_args):
     # The whole suite unless the arguments name test paths themselves.
     named = any(arg.startswith("tests") or arg.endswith(".py") or "::" in arg for arg in pytest_args)
     command = [python, "-m", "pytest", "-p", "no:cacheprovider"] + ([] if named else [os.path.join(ROOT, "tests")]) + pytest_args
-    code = subprocess.run(command, cwd=ROOT, env=env).returncode
+    if out is None:
+        code = subprocess.run(command, cwd=ROOT, env=env).returncode
+    else:
+        code = subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
     outcome = "passed" if code == 0 else f"FAILED (pytest exit {code})"
-    print(f"=== {name}: {outcome} in {time.time() - started:.0f} s", flush=True)
+    print(f"=== {name}: {outcome} in {time.time() - started:.0f} s", file=stream, flush=True)
     return outcome, time.time() - started
+
+
+def run_all(names, matrix, pytest_args, jobs):
+    """``{name: (outcome, seconds)}`` for ``names``, ``jobs`` environments at a
+    time; with more than one, each environment's output is kept in
+    ``.venvs/<name>.test.log`` and printed whole when it ends."""
+    if jobs <= 1 or len(names) <= 1:
+        return {name: run(name, matrix[name], pytest_args) for name in names}
+    import concurrent.futures
+    import threading
+
+    os.makedirs(VENVS, exist_ok=True)
+    printing = threading.Lock()
+
+    def one(name):
+        path = os.path.join(VENVS, name + ".test.log")
+        with open(path, "w") as out:
+            result = run(name, matrix[name], pytest_args, out)
+        with printing, open(path) as log:
+            sys.stdout.write(log.read())
+            sys.stdout.flush()
+        return result
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        return dict(zip(names, pool.map(one, names)))
 
 
 def execute(name, entry, command):
@@ -199,6 +231,8 @@ def main(argv=None):
     parser.add_argument("--exec", metavar="ENV", dest="exec_env",
                         help="build ENV and run the command given after -- inside it")
     parser.add_argument("--lint", action="store_true", help="run ruff check and mypy from .venvs/lint")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="run N environments at a time (output per environment, printed as each ends)")
     args = parser.parse_args(argv)
     if args.lint:
         return lint()
@@ -217,7 +251,7 @@ def main(argv=None):
     if unknown:
         parser.error(f"unknown environment(s): {', '.join(unknown)}; see --list")
     names = args.names or [name for name, entry in matrix.items() if entry.get("ci") or not args.ci]
-    results = {name: run(name, matrix[name], pytest_args) for name in names}
+    results = run_all(names, matrix, pytest_args, args.jobs)
     print("\n=== compat matrix summary")
     for name, (outcome, seconds) in results.items():
         print(f"{name:16} {outcome:28} {seconds:6.0f} s")
