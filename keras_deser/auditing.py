@@ -366,7 +366,8 @@ def _class_checks(class_name: Any, cls: Any, inner: Any,
     if builtin and not names & policy.CODE_CLASSES:
         for key, value in inner.items():
             if (isinstance(key, str) and key not in checked and isinstance(value, (str, bytes, bytearray)) and value
-                    and policy.RISKY_ARGUMENT.search(key) and not policy.RISKY_ARGUMENT_EXEMPT.search(key)):
+                    and policy.RISKY_ARGUMENT.search(key) and not policy.RISKY_ARGUMENT_EXEMPT.search(key)
+                    and value not in policy.HARMLESS_ARGUMENT_VALUES.get(key, ())):
                 problems.append((key, str(class_name), "argument", f"a string under {key!r} of the built-in "
                                  f"{getattr(cls, '__name__', class_name)}: names code or a path safe mode "
                                  "does not know"))

@@ -24,7 +24,8 @@ __all__ = [
     "CODE_CLASSES", "LAMBDA_TYPE_VALUE", "OP_LAYERS", "OpLayer", "PURE_TF_API_NAMES", "PURE_TF_API_NAMESPACES",
     "PURE_RAW_OPS", "PURE_CLASS_METHODS", "PURE_INSTANCE_ATTRIBUTES", "PATH_ARGUMENTS", "RISKY_ARGUMENT",
     "HARMLESS_GROUPS", "CLASS_ONLY_GROUPS", "META_FUNCTIONS", "NEW_FORMAT_DATA_FORMS", "NEW_FORMAT_FUNCTION",
-    "BELT_NAMES", "STDLIB_FALLBACK", "UPSTREAM_CODE_PACKAGES", "RISKY_ARGUMENT_EXEMPT", "FOREIGN_DANGEROUS",
+    "BELT_NAMES", "STDLIB_FALLBACK", "UPSTREAM_CODE_PACKAGES", "RISKY_ARGUMENT_EXEMPT",
+    "HARMLESS_ARGUMENT_VALUES", "FOREIGN_DANGEROUS",
     "IMPURE_TF_API_PARTS", "ReleasePolicy", "RELEASES", "release_policy",
     "MAX_DEPTH", "MAX_NODES", "MAX_STRING",
 ]
@@ -238,6 +239,14 @@ UPSTREAM_CODE_PACKAGES: frozenset[str] = frozenset(("keras", "tf_keras", "tensor
 #: Config keys the generic rule leaves alone although they match
 #: :data:`RISKY_ARGUMENT` (``vocabulary_dtype``, ``function_type``, ...).
 RISKY_ARGUMENT_EXEMPT: Pattern[str] = re.compile(r"_(?:dtype|size|type|mode|name|names|shape)$|^name$")
+
+#: Built-in arguments whose names match :data:`RISKY_ARGUMENT` but which take
+#: one of a few documented words, none naming code or a path: ``{key:
+#: values}``; any other string there is still refused.  (Keras 3's
+#: ``StringLookup`` / ``IntegerLookup`` ``oov_method``.)
+HARMLESS_ARGUMENT_VALUES: dict[str, frozenset[str]] = {
+    "oov_method": frozenset(("floormod", "farmhash")),
+}
 
 #: Third-party packages whose objects are never built from a config in safe
 #: mode (they run code or commands by design).
