@@ -26,7 +26,6 @@ import pytest
 from malicious import releases
 
 import keras_deser
-from keras_deser import UnsafeConfigError
 from keras_deser.builtins import keras_builtins
 
 UPSTREAM = os.environ.get("KERAS_DESER_UPSTREAM", "")
@@ -57,23 +56,13 @@ def _payload(name, tmp_path):
     return next(payload for payload in releases.payloads(_keras(), str(tmp_path)) if payload.id == name)
 
 
-def _refused(error):
-    seen = []
-    while error is not None and error not in seen:
-        if isinstance(error, UnsafeConfigError):
-            return True
-        seen.append(error)
-        error = error.__cause__ or error.__context__
-    return False
-
-
 def _load_and_judge(load, payload):
     """Run ``load()``: it must raise UnsafeConfigError and the attack must not take hold."""
     model = None
     try:
         model = load()
     except Exception as error:  # noqa: BLE001
-        assert _refused(error), f"{payload.id}: not refused by safe mode but {type(error).__name__}: {error}"
+        assert releases.refused(error), f"{payload.id}: not refused by safe mode but {type(error).__name__}: {error}"
     else:
         raise AssertionError(f"{payload.id}: loaded in safe mode")
     assert not payload.effect(model)
@@ -108,7 +97,7 @@ def test_payload_refused_through_the_releases_model_from_json(name, tmp_path, sa
     try:
         model = _keras().models.model_from_json(text)
     except Exception as error:  # noqa: BLE001
-        if not _refused(error):
+        if not releases.refused(error):
             # the release's own new-format loader refused or failed on its own (no keras_deser call)
             assert not payload.effect(None)
         model = None
@@ -129,7 +118,7 @@ def test_hdf5_training_config_bytecode_refused(tmp_path):
     try:
         with pytest.raises(Exception) as info:
             keras.models.load_model(path)
-        assert _refused(info.value), repr(info.value)
+        assert releases.refused(info.value), repr(info.value)
     finally:
         keras_deser.uninstall()
         keras_deser.set_safe_mode(False)
@@ -290,4 +279,4 @@ def test_dev_zero_vocabulary_refused_without_crashing(tmp_path, safe_installed):
     keras_deser.set_safe_mode(True)
     with pytest.raises(Exception) as info:
         keras.models.load_model(path, compile=False)
-    assert _refused(info.value)
+    assert releases.refused(info.value)

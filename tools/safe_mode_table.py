@@ -30,25 +30,13 @@ __import__(UPSTREAM)
 from malicious import releases  # noqa: E402
 
 import keras_deser  # noqa: E402
-from keras_deser import UnsafeConfigError  # noqa: E402
-
-
-def _refused(error: BaseException) -> bool:
-    seen = []
-    current: Any = error
-    while current is not None and current not in seen:
-        if isinstance(current, UnsafeConfigError):
-            return True
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return False
 
 
 def _try(load: Callable[[], Any], effect: Callable[[Any], bool]) -> str:
     try:
         model = load()
     except Exception as error:  # noqa: BLE001
-        if _refused(error):
+        if releases.refused(error):
             return "refused"
         return "runs" if effect(None) else f"error ({type(error).__name__})"
     return "runs" if effect(model) else "builds, no effect"

@@ -394,3 +394,17 @@ def h5_with_config(keras: Any, path: str, config: dict[str, Any], training_confi
         if training_config is not None:
             handle.attrs["training_config"] = json.dumps(training_config).encode("utf-8")
     return path
+
+
+def refused(error: BaseException) -> bool:
+    """True when ``error``, or an exception it was raised from, is safe mode's refusal."""
+    from keras_deser import UnsafeConfigError
+
+    seen: list[BaseException] = []
+    current: Any = error
+    while current is not None and current not in seen:
+        if isinstance(current, UnsafeConfigError):
+            return True
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return False
