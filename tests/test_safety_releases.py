@@ -9,8 +9,8 @@ Whether the release itself, without keras_deser, lets each payload take
 hold is recorded by ``tools/safe_mode_table.py`` (docs/safe-mode.md).
 
 No false alarms: every ``keras.applications`` model of the release audits
-clean (all of them with ``KD_ALL_APPLICATIONS=1``; by default a set
-covering every family's building blocks, to keep CI time modest), a few
+clean (all of them with ``KD_ALL_APPLICATIONS=1``; by default the smallest
+model of every builder module, to keep CI time modest), a few
 load through the release's loaders in safe mode exactly as without it, and
 every string identifier the release documents for initializers,
 regularizers, constraints, activations, losses and metrics resolves in
@@ -126,20 +126,35 @@ def test_hdf5_training_config_bytecode_refused(tmp_path):
 
 # --- no false alarms ----------------------------------------------------------
 
-#: Built by default: one model per family of building blocks.
-_DEFAULT_APPLICATIONS = ("MobileNetV2", "MobileNetV3Small", "NASNetMobile", "EfficientNetB0", "DenseNet121",
-                         "InceptionResNetV2", "ConvNeXtTiny")
+#: Built by default: the smallest model of every builder of ``keras.applications``
+#: (the other names of a builder module differ only in sizes and depths); every
+#: name with ``KD_ALL_APPLICATIONS=1``.
+_DEFAULT_APPLICATIONS = ("ConvNeXtTiny", "DenseNet121", "EfficientNetB0", "EfficientNetV2B0", "InceptionResNetV2",
+                         "InceptionV3", "MobileNet", "MobileNetV2", "MobileNetV3Small", "NASNetMobile", "RegNetX002",
+                         "RegNetY002", "ResNet50", "ResNet50V2", "ResNetRS50", "VGG16", "VGG19", "Xception")
 #: Loaded through the release's own loaders in safe mode.
 _LOADED_APPLICATIONS = ("MobileNetV2",)
 
 
+def _all_applications():
+    module = _keras().applications
+    return sorted((name, value) for name, value in vars(module).items() if name[:1].isupper() and callable(value))
+
+
 def _applications():
-    keras = _keras()
-    module = keras.applications
-    names = sorted(name for name, value in vars(module).items() if name[:1].isupper() and callable(value))
-    if os.environ.get("KD_ALL_APPLICATIONS") != "1":
-        names = [name for name in names if name in _DEFAULT_APPLICATIONS]
-    return [(name, getattr(module, name)) for name in names]
+    if os.environ.get("KD_ALL_APPLICATIONS") == "1":
+        return _all_applications()
+    return [(name, build) for name, build in _all_applications() if name in _DEFAULT_APPLICATIONS]
+
+
+def test_the_default_applications_cover_every_builder_module():
+    """A release that adds a builder module fails here until the default set names one of its models."""
+    modules = {}
+    for name, build in _all_applications():
+        modules.setdefault(getattr(build, "__module__", None), []).append(name)
+    uncovered = {module: names for module, names in modules.items()
+                 if not any(name in _DEFAULT_APPLICATIONS for name in names)}
+    assert not uncovered, f"no model of these builder modules in _DEFAULT_APPLICATIONS: {uncovered}"
 
 
 def test_every_application_audits_clean_and_builds_in_safe_mode(safe_installed):
