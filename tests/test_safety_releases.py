@@ -126,6 +126,21 @@ def test_hdf5_training_config_bytecode_refused(tmp_path):
 
 # --- no false alarms ----------------------------------------------------------
 
+
+def test_compiled_model_with_metrics_loads_with_compile_in_safe_mode(tmp_path, safe_installed):
+    """Keras 2 saves ``metrics=['mae']`` as ``MeanMetricWrapper`` with ``fn`` 'mean_absolute_error' (issue 9)."""
+    keras = _keras()
+    keras_deser.set_safe_mode(False)
+    inputs = keras.Input(shape=(2,))
+    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    model.compile(loss="mse", optimizer="sgd", metrics=["mae", "accuracy"])
+    model.fit([[1.0, 2.0]], [[1.0, 2.0]], verbose=0)
+    path = str(tmp_path / "compiled.h5")
+    model.save(path)
+    keras_deser.set_safe_mode(True)
+    loaded = keras.models.load_model(path)
+    assert loaded.optimizer is not None
+
 #: Built by default: one model per family of building blocks.
 _DEFAULT_APPLICATIONS = ("MobileNetV2", "MobileNetV3Small", "NASNetMobile", "EfficientNetB0", "DenseNet121",
                          "InceptionResNetV2", "ConvNeXtTiny")

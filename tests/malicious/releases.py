@@ -159,6 +159,103 @@ def _node_def(keras: Any, op: str) -> Callable[[], dict[str, Any]]:
     return build
 
 
+def _file_reader(keras: Any, secret: str, raw_op: bool) -> Callable[[], dict[str, Any]]:
+    """String input -> ``strings.reduce_join`` -> ``strings.regex_replace`` (a constant: ``secret``'s path) ->
+    ``io.read_file`` / raw ``ReadFile``.
+
+    The allowed first op turns any input into the attacker's path; the
+    second reads that file into the model's output at predict time.
+    """
+
+    def build() -> dict[str, Any]:
+        import tensorflow as tf
+
+        inputs = keras.Input(shape=(), dtype="string", name="text")
+        first = tf.strings.regex_replace(tf.strings.reduce_join(inputs), "^.*$", secret)
+        config = _model_config(keras.Model(inputs, tf.strings.length(first)))
+        for layer in _layers(config):
+            if layer["config"].get("function") == "strings.length":
+                if raw_op:
+                    layer["class_name"] = "TensorFlowOpLayer"
+                    layer["config"] = {"name": "payload", "trainable": True, "dtype": "string",
+                                       "node_def": {"name": "payload", "op": "ReadFile",
+                                                    "input": [layer["inbound_nodes"][0][0][0]]},
+                                       "constants": {}}
+                    layer["name"] = "payload"
+                    config["config"]["output_layers"] = [["payload", 0, 0]]
+                else:
+                    layer["config"]["function"] = "io.read_file"
+                    layer["config"]["name"] = layer["name"] = "tf.io.read_file"
+                    config["config"]["output_layers"] = [["tf.io.read_file", 0, 0]]
+        return config
+
+    return build
+
+
+def _output_discloses(secret_text: str) -> Callable[[Any], bool]:
+    def effect(model: Any) -> bool:
+        if model is None:
+            return False
+        import tensorflow as tf
+
+        try:
+            output = model(tf.constant(["anything"]))
+        except Exception:  # noqa: BLE001
+            return False
+        return secret_text in str(output)
+
+    return effect
+
+
+def _dense_features_vocabulary(keras: Any, path: str) -> Callable[[], dict[str, Any]]:
+    """A ``DenseFeatures`` layer whose feature column reads ``path`` as its vocabulary (TF's own deserializer)."""
+
+    def build() -> dict[str, Any]:
+        import tensorflow as tf
+
+        column = tf.feature_column.categorical_column_with_vocabulary_file("word", path, vocabulary_size=1)
+        inputs = {"word": keras.Input(shape=(1,), name="word", dtype="string")}
+        return _model_config(keras.Model(inputs, keras.layers.DenseFeatures(
+            [tf.feature_column.indicator_column(column)])(inputs)))
+
+    return build
+
+
+def _dense_features_effect(word: str) -> Callable[[Any], bool]:
+    def effect(model: Any) -> bool:
+        if model is None:
+            return False
+        import tensorflow as tf
+
+        try:
+            output = model({"word": tf.constant([[word]])})
+        except Exception:  # noqa: BLE001
+            return False
+        return float(tf.reduce_sum(output)) > 0  # the word of the file was found: its line was read
+
+    return effect
+
+
+def _node_def_variant(keras: Any, node_def: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        config = _node_def(keras, "Identity")()
+        for layer in _layers(config):
+            if layer["class_name"] == "TensorFlowOpLayer":
+                layer["config"]["node_def"] = dict(node_def)
+        return config
+
+    return build
+
+
+def _has_dense_features(keras: Any) -> bool:
+    try:
+        import tensorflow as tf
+
+        return hasattr(keras.layers, "DenseFeatures") and hasattr(tf, "feature_column") and _has_op_layers(keras)
+    except Exception:  # noqa: BLE001
+        return False
+
+
 def _lookup_class(keras: Any, name: str) -> Any:
     layers = keras.layers
     for module in (layers, getattr(getattr(layers, "experimental", None), "preprocessing", None)):
@@ -327,6 +424,28 @@ def payloads(keras: Any, workdir: str) -> list[Payload]:
         found.append(Payload("instance_property_dunder", "op layer: InstanceProperty outside the ragged properties",
                              _instance(keras, "InstanceProperty", "__class__"),
                              lambda model: _op_symbol(model, ["__class__"])))
+    if _has_op_layers(keras):
+        found.append(Payload("tf_op_io_read_file", "op layer: TF symbol outside the pure-op list (runs at predict)",
+                             _file_reader(keras, secret_file, False), _output_discloses("kd-secret")))
+        found.append(Payload("tf_op_namespace_class", "op layer: a class inside a pure namespace",
+                             _tf_op(keras, "linalg.LinearOperatorFullMatrix"),
+                             lambda model: _op_symbol(model, ["LinearOperatorFullMatrix"])))
+        found.append(Payload("node_def_readfile", "op layer: raw NodeDef op outside the pure-op list (runs at predict)",
+                             _file_reader(keras, secret_file, True), _output_discloses("kd-secret")))
+        found.append(Payload("node_def_list_func_attr", "op layer: raw NodeDef with a function list attribute",
+                             _node_def_variant(keras, {"name": "payload", "op": "Identity", "input": ["input_1"],
+                                                       "attr": {"T": {"type": "DT_FLOAT"},
+                                                                "f": {"list": {"func": [{"name": "evil"}]}}}}),
+                             lambda model: _op_symbol(model, ["evil"])))
+        found.append(Payload("node_def_op_not_a_string", "op layer: raw NodeDef whose op is not a string",
+                             _node_def_variant(keras, {"name": "payload", "op": ["WriteFile"], "input": ["input_1"]}),
+                             lambda model: _op_symbol(model, ["WriteFile"])))
+    if _has_dense_features(keras):
+        with open(secret_file + ".word", "w") as handle:
+            handle.write("kd-secret-word\n")
+        found.append(Payload("densefeatures_vocabulary_file", "layer argument naming a file (TF feature column)",
+                             _dense_features_vocabulary(keras, secret_file + ".word"),
+                             _dense_features_effect("kd-secret-word")))
     if hasattr(_base_layer(keras), "TensorFlowOpLayer"):
         found.append(Payload("node_def_writefile", "op layer: raw NodeDef op outside the pure-op list",
                              _node_def(keras, "WriteFile"), lambda model: _op_symbol(model, ["WriteFile"])))
