@@ -113,7 +113,7 @@ def test_hdf5_training_config_bytecode_refused(tmp_path):
     training = {"loss": {"class_name": "MeanSquaredError",
                          "config": {"name": "mse", "reduction": malicious.lambda_code(str(tmp_path / "canary"))}},
                 "metrics": [], "optimizer_config": {"class_name": "SGD", "config": {"learning_rate": 0.1}}}
-    path = releases.h5_with_config(keras, str(tmp_path / "t.h5"), config, training)
+    path = releases.h5_with_config(keras, str(tmp_path / "t.h5"), config, training, weights=True)
     keras_deser.install(safe_mode=True)
     try:
         with pytest.raises(Exception) as info:
@@ -134,7 +134,9 @@ def test_compiled_model_with_metrics_loads_with_compile_in_safe_mode(tmp_path, s
     inputs = keras.Input(shape=(2,))
     model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
     model.compile(loss="mse", optimizer="sgd", metrics=["mae", "accuracy"])
-    model.fit([[1.0, 2.0]], [[1.0, 2.0]], verbose=0)
+    import numpy as np
+
+    model.fit(np.array([[1.0, 2.0]]), np.array([[1.0, 2.0]]), verbose=0)
     path = str(tmp_path / "compiled.h5")
     model.save(path)
     keras_deser.set_safe_mode(True)

