@@ -31,6 +31,8 @@ from .keypath import render as _render
 __all__ = ["Finding", "AuditReport", "audit", "path_text", "classify", "import_reason"]
 
 _MISSING: Any = object()
+_ModuleType = type(sys)
+_OWN_PACKAGE = __name__.split(".")[0]
 Link = Optional[tuple]
 
 
@@ -215,9 +217,13 @@ def decide(name: Any, obj: Any, source: str, called: bool, trusted: tuple[Any, .
     is_class = _state.isclass(obj)
     if is_class and _mro_names(obj) & policy.CODE_CLASSES:
         return _REASON_CODE
+    if type(obj) is _ModuleType:
+        return "a module (a loader's module globals hold it), which safe mode never hands to a config"
     top = _top(obj)
     if top in _STDLIB or top in policy.FOREIGN_DANGEROUS:
         return f"comes from the {top!r} module, which safe mode never builds from a config"
+    if top == _OWN_PACKAGE:
+        return "keras_deser's own function (installed into the loader's module globals), not a config object"
     label = getattr(obj, "__name__", None)
     if (isinstance(name, str) and name in policy.BELT_NAMES) or (isinstance(label, str) and label in policy.BELT_NAMES):
         return "fetches files, loads models, runs code or switches safety off"

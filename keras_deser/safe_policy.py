@@ -217,7 +217,8 @@ BELT_NAMES: frozenset[str] = frozenset(
         "__import__", "import_module", "system", "popen", "Popen", "check_output", "check_call", "spawn",
         "execv", "execve", "loads", "getattr", "setattr", "delattr", "globals", "vars", "breakpoint", "rmtree",
         "remove", "unlink", "write_file", "read_file", "urlopen", "urlretrieve", "open", "input",
-        "load_library", "load_op_library", "load_file_system_library",
+        "load_library", "load_op_library", "load_file_system_library", "deserialize_keras_object",
+        "serialize_keras_object",
     )
 )
 

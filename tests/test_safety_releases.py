@@ -124,6 +124,21 @@ def test_hdf5_training_config_bytecode_refused(tmp_path):
         keras_deser.set_safe_mode(False)
 
 
+@pytest.mark.parametrize("name", ["tf", "backend"])
+def test_string_identifier_naming_a_module_of_the_loaders_globals_refused(name, safe_installed):
+    """``activations.get('tf')`` would hand the module the loader's globals hold to the layer (issue 9)."""
+    keras = _keras()
+    with pytest.raises(Exception) as info:
+        keras.activations.get(name)
+    if not releases.refused(info.value):  # this release's activations module holds no such global
+        keras_deser.set_safe_mode(False)
+        try:
+            keras.activations.get(name)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return
+        raise AssertionError(f"activations.get({name!r}) resolves without safe mode and was not refused with it")
+
+
 # --- no false alarms ----------------------------------------------------------
 
 

@@ -338,13 +338,13 @@ def _vocabulary_effect(secret: str) -> Callable[[Any], bool]:
     return effect
 
 
-def _activation_form(keras: Any, form: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+def _activation_form(keras: Any, form: Any) -> Callable[[], dict[str, Any]]:
     def build() -> dict[str, Any]:
         inputs = keras.Input(shape=(2,))
         config = _model_config(keras.Model(inputs, keras.layers.Dense(2, name="dense")(inputs)))
         for layer in _layers(config):
             if layer["class_name"] == "Dense":
-                layer["config"]["activation"] = dict(form)
+                layer["config"]["activation"] = dict(form) if isinstance(form, dict) else form
         return config
 
     return build
@@ -507,6 +507,8 @@ def payloads(keras: Any, workdir: str) -> list[Payload]:
         Payload("function_form_get_file", "Keras 3-style function form outside the harmless built-ins",
                 _activation_form(keras, {"class_name": "function", "config": "get_file", "module": "keras.utils",
                                          "registered_name": "get_file"}), _activation_is(["get_file"])),
+        Payload("activation_names_the_deserializer", "string identifier naming a loader's module global",
+                _activation_form(keras, "deserialize_keras_object"), _activation_is(["deserialize_keras_object"])),
         Payload("lambda_raw_latin1_bytecode", "bytecode (raw latin-1 text)", _functional_lambda(keras, canary, "raw"),
                 _file_written(canary)),
         Payload("lambda_bare_base64_bytecode", "bytecode (base64, bare string)",
