@@ -507,8 +507,6 @@ def payloads(keras: Any, workdir: str) -> list[Payload]:
         Payload("function_form_get_file", "Keras 3-style function form outside the harmless built-ins",
                 _activation_form(keras, {"class_name": "function", "config": "get_file", "module": "keras.utils",
                                          "registered_name": "get_file"}), _activation_is(["get_file"])),
-        Payload("activation_names_the_deserializer", "string identifier naming a loader's module global",
-                _activation_form(keras, "deserialize_keras_object"), _activation_is(["deserialize_keras_object"])),
         Payload("lambda_raw_latin1_bytecode", "bytecode (raw latin-1 text)", _functional_lambda(keras, canary, "raw"),
                 _file_written(canary)),
         Payload("lambda_bare_base64_bytecode", "bytecode (base64, bare string)",
@@ -520,6 +518,10 @@ def payloads(keras: Any, workdir: str) -> list[Payload]:
         Payload("lambda_in_sequential_in_functional", "bytecode nested in a model",
                 _wrapped_lambda(keras, canary, "Sequential"), _file_written(canary)),
     ]
+    if not str(getattr(keras, "__version__", "")).startswith("3."):  # Keras 2 loaders' globals hold it
+        found.append(Payload("activation_names_the_deserializer", "string identifier naming a loader's module global",
+                             _activation_form(keras, "deserialize_keras_object"),
+                             _activation_is(["deserialize_keras_object"])))
     if _has_op_layers(keras):  # TF 2.x Keras 2 / tf_keras keep the tf.nn cell wrappers
         found.append(Payload("cell_wrapper_raw_bytecode", "bytecode (raw) in a cell wrapper's function field",
                              _cell_wrapper(keras, canary), _file_written(canary)))
