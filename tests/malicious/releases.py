@@ -85,11 +85,18 @@ def _op_model(keras: Any) -> dict[str, Any]:
     return _model_config(keras.Model(inputs, tf.math.add(inputs, 1.0)))
 
 
+_OP_LAYERS_CACHE: dict[int, bool] = {}
+
+
 def _has_op_layers(keras: Any) -> bool:
-    try:
-        return any(layer["class_name"] == "TFOpLambda" for layer in _layers(_op_model(keras)))
-    except Exception:  # noqa: BLE001 - a release without op layers
-        return False
+    cached = _OP_LAYERS_CACHE.get(id(keras))
+    if cached is None:
+        try:
+            cached = any(layer["class_name"] == "TFOpLambda" for layer in _layers(_op_model(keras)))
+        except Exception:  # noqa: BLE001 - a release without op layers
+            cached = False
+        _OP_LAYERS_CACHE[id(keras)] = cached
+    return cached
 
 
 def _op_symbol(model: Any, names: list[str]) -> bool:
