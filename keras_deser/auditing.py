@@ -31,6 +31,8 @@ from .keypath import render as _render
 __all__ = ["Finding", "AuditReport", "audit", "path_text", "classify", "import_reason"]
 
 _MISSING: Any = object()
+_ModuleType = type(sys)
+_OWN_PACKAGE = __name__.split(".")[0]
 Link = Optional[tuple]
 
 
@@ -215,9 +217,13 @@ def decide(name: Any, obj: Any, source: str, called: bool, trusted: tuple[Any, .
     is_class = _state.isclass(obj)
     if is_class and _mro_names(obj) & policy.CODE_CLASSES:
         return _REASON_CODE
+    if type(obj) is _ModuleType:
+        return "a module (a loader's module globals hold it), which safe mode never hands to a config"
     top = _top(obj)
     if top in _STDLIB or top in policy.FOREIGN_DANGEROUS:
         return f"comes from the {top!r} module, which safe mode never builds from a config"
+    if top == _OWN_PACKAGE:
+        return "keras_deser's own function (installed into the loader's module globals), not a config object"
     label = getattr(obj, "__name__", None)
     if (isinstance(name, str) and name in policy.BELT_NAMES) or (isinstance(label, str) and label in policy.BELT_NAMES):
         return "fetches files, loads models, runs code or switches safety off"
@@ -306,10 +312,9 @@ def _op_reason(kind: str, inner: dict[Any, Any]) -> str | None:
         if not isinstance(node_def, dict):
             return "a TensorFlowOpLayer whose node_def is not a plain dict (raw NodeDef bytes are refused)"
         op_type = node_def.get("op")
-        if op_type not in policy.PURE_RAW_OPS:
+        if type(op_type) is not str or op_type not in policy.PURE_RAW_OPS:
             return f"a TensorFlowOpLayer running raw op {short_repr(op_type)}, not a known pure tensor computation"
-        attrs = node_def.get("attr")
-        if isinstance(attrs, dict) and any(isinstance(a, dict) and "func" in a for a in attrs.values()):
+        if _holds_function_attr(node_def.get("attr")):
             return "a TensorFlowOpLayer whose node_def carries a function attribute"
         return None
     if not all(isinstance(value, str) for value in values):
@@ -318,7 +323,7 @@ def _op_reason(kind: str, inner: dict[Any, Any]) -> str | None:
     if op.allowlist == "tf_api":
         parts = symbol.split(".")
         pure = symbol in policy.PURE_TF_API_NAMES or (
-            len(parts) > 1 and parts[0] in policy.PURE_TF_API_NAMESPACES
+            len(parts) > 1 and parts[0] in policy.PURE_TF_API_NAMESPACES and parts[-1][:1].islower()
             and not any(part in policy.IMPURE_TF_API_PARTS or (part.startswith("_") and part != "__operators__")
                         for part in parts)
         )
@@ -331,6 +336,20 @@ def _op_reason(kind: str, inner: dict[Any, Any]) -> str | None:
     return f"a {kind} layer calling {symbol!r}, not a known pure tensor computation"
 
 
+def _holds_function_attr(attrs: Any) -> bool:
+    """True when a NodeDef's ``attr`` holds a function anywhere (``func``, ``list.func``, nested)."""
+    stack = [attrs]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            if "func" in value:
+                return True
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
 def _class_checks(class_name: Any, cls: Any, inner: Any,
                   trusted: tuple[Any, ...]) -> list[tuple[str, str, str, str]]:
     """``[(key, name, kind, reason)]`` for the config of one object of a known (or named) class."""
@@ -341,8 +360,10 @@ def _class_checks(class_name: Any, cls: Any, inner: Any,
         names = _mro_names(cls)
         builtin = _top(cls) in policy.UPSTREAM_CODE_PACKAGES
     else:
+        # Not resolved here: another loader may resolve it (TF's feature-column
+        # deserializer has its own table), so the generic rule applies too.
         names = frozenset((class_name,)) if isinstance(class_name, str) else frozenset()
-        builtin = False
+        builtin = cls is _MISSING
     problems: list[tuple[str, str, str, str]] = []
     if is_trusted(class_name, cls, trusted):
         return problems
@@ -364,10 +385,12 @@ def _class_checks(class_name: Any, cls: Any, inner: Any,
             if isinstance(value, (str, bytes, bytearray)):
                 problems.append((key, name, "path", f"{name}'s {key!r} names a file the release would read"))
     if builtin and not names & policy.CODE_CLASSES:
+        functions = _tables().functions if _state.binding.legacy_module is not None else {}
         for key, value in inner.items():
             if (isinstance(key, str) and key not in checked and isinstance(value, (str, bytes, bytearray)) and value
                     and policy.RISKY_ARGUMENT.search(key) and not policy.RISKY_ARGUMENT_EXEMPT.search(key)
-                    and value not in policy.HARMLESS_ARGUMENT_VALUES.get(key, ())):
+                    and value not in policy.HARMLESS_ARGUMENT_VALUES.get(key, ())
+                    and not (value in functions and policy.FUNCTION_ARGUMENT.search(key))):
                 problems.append((key, str(class_name), "argument", f"a string under {key!r} of the built-in "
                                  f"{getattr(cls, '__name__', class_name)}: names code or a path safe mode "
                                  "does not know"))

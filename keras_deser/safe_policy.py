@@ -25,7 +25,7 @@ __all__ = [
     "PURE_RAW_OPS", "PURE_CLASS_METHODS", "PURE_INSTANCE_ATTRIBUTES", "PATH_ARGUMENTS", "RISKY_ARGUMENT",
     "HARMLESS_GROUPS", "CLASS_ONLY_GROUPS", "META_FUNCTIONS", "NEW_FORMAT_DATA_FORMS", "NEW_FORMAT_FUNCTION",
     "BELT_NAMES", "STDLIB_FALLBACK", "UPSTREAM_CODE_PACKAGES", "RISKY_ARGUMENT_EXEMPT",
-    "HARMLESS_ARGUMENT_VALUES", "FOREIGN_DANGEROUS",
+    "HARMLESS_ARGUMENT_VALUES", "FOREIGN_DANGEROUS", "FUNCTION_ARGUMENT",
     "IMPURE_TF_API_PARTS", "ReleasePolicy", "RELEASES", "release_policy",
     "MAX_DEPTH", "MAX_NODES", "MAX_STRING",
 ]
@@ -161,6 +161,9 @@ PATH_ARGUMENTS: dict[str, tuple[str, ...]] = {
     "IndexLookup": ("vocabulary",),
     "TextVectorization": ("vocabulary",),
     "TFSMLayer": ("filepath",),
+    # TF's feature columns (Keras 2 ``DenseFeatures`` / ``SequenceFeatures``),
+    # resolved by TF's own deserializer, not keras_deser's.
+    "VocabularyFileCategoricalColumn": ("vocabulary_file",),
 }
 
 #: Generic rule for the release's own classes this table does not list: a
@@ -172,6 +175,12 @@ RISKY_ARGUMENT: Pattern[str] = re.compile(
     r"path|paths|file|files|filename|filepath|dir|directory|url|uri|origin|vocabulary|vocab|"
     r"asset|assets|library|export|endpoint)(?:$|_)"
 )
+
+#: The code-like part of :data:`RISKY_ARGUMENT`: a string there that names
+#: one of the release's harmless built-in functions (``MeanMetricWrapper``'s
+#: ``fn`` ``'mean_absolute_error'``, which every compiled Keras 2 model with
+#: ``metrics=['mae']`` saves) is that function, not code or a path.
+FUNCTION_ARGUMENT: Pattern[str] = re.compile(r"(?:^|_)(?:fn|fns|func|function|functions)(?:$|_)")
 
 #: Built-in groups whose public classes and functions are known harmless
 #: (their constructors and factories compute; they do not run code from a
@@ -208,7 +217,8 @@ BELT_NAMES: frozenset[str] = frozenset(
         "__import__", "import_module", "system", "popen", "Popen", "check_output", "check_call", "spawn",
         "execv", "execve", "loads", "getattr", "setattr", "delattr", "globals", "vars", "breakpoint", "rmtree",
         "remove", "unlink", "write_file", "read_file", "urlopen", "urlretrieve", "open", "input",
-        "load_library", "load_op_library", "load_file_system_library",
+        "load_library", "load_op_library", "load_file_system_library", "deserialize_keras_object",
+        "serialize_keras_object",
     )
 )
 

@@ -10,13 +10,15 @@ release: loaded WITHOUT keras_deser through the release's own HDF5
 with keras_deser installed in safe mode (is it refused?).  Payloads that
 crash the process (``/dev/zero``) are not loaded without safe mode.
 Output: one tab-separated line per payload: id, release, plain h5, plain
-json, safe h5, safe json.
+json, safe h5, safe json.  Payload ids given as arguments limit the run to
+those payloads.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from typing import Any, Callable
@@ -45,9 +47,12 @@ def _try(load: Callable[[], Any], effect: Callable[[Any], bool]) -> str:
 def main() -> int:
     keras = releases.keras_api(UPSTREAM)
     release = keras_deser.upstream_info().get("keras_version") or keras.__version__
+    wanted = set(sys.argv[1:])
     for index in range(len(releases.payloads(keras, tempfile.mkdtemp()))):
         work = tempfile.mkdtemp()
         payload = releases.payloads(keras, work)[index]
+        if wanted and payload.id not in wanted:
+            continue
         config = payload.config()
         path = releases.h5_with_config(keras, os.path.join(work, "p.h5"), config)
         text = json.dumps(config)
@@ -62,7 +67,9 @@ def main() -> int:
                     row.append("crashes (not run)")
                     continue
                 canary = os.path.join(work, "canary")
-                if os.path.exists(canary):
+                if os.path.isdir(canary):  # a debug dump directory
+                    shutil.rmtree(canary)
+                elif os.path.exists(canary):
                     os.remove(canary)
                 row.append(_try(load, payload.effect))
             if safe:

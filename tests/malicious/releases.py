@@ -85,11 +85,18 @@ def _op_model(keras: Any) -> dict[str, Any]:
     return _model_config(keras.Model(inputs, tf.math.add(inputs, 1.0)))
 
 
+_OP_LAYERS_CACHE: dict[int, bool] = {}
+
+
 def _has_op_layers(keras: Any) -> bool:
-    try:
-        return any(layer["class_name"] == "TFOpLambda" for layer in _layers(_op_model(keras)))
-    except Exception:  # noqa: BLE001 - a release without op layers
-        return False
+    cached = _OP_LAYERS_CACHE.get(id(keras))
+    if cached is None:
+        try:
+            cached = any(layer["class_name"] == "TFOpLambda" for layer in _layers(_op_model(keras)))
+        except Exception:  # noqa: BLE001 - a release without op layers
+            cached = False
+        _OP_LAYERS_CACHE[id(keras)] = cached
+    return cached
 
 
 def _op_symbol(model: Any, names: list[str]) -> bool:
@@ -108,7 +115,11 @@ def _tf_op(keras: Any, function: str) -> Callable[[], dict[str, Any]]:
         for layer in _layers(config):
             if layer["class_name"] == "TFOpLambda":
                 layer["config"]["function"] = function
+                old_name = layer["name"]
                 layer["config"]["name"] = layer["name"] = "tf." + function
+                config["config"]["output_layers"] = [
+                    [layer["name"]] + list(entry[1:]) if entry[0] == old_name else entry
+                    for entry in config["config"]["output_layers"]]
                 for node in layer["inbound_nodes"]:
                     for entry in ([node] if isinstance(node[0], str) else node):
                         if len(entry) > 3:
@@ -157,6 +168,130 @@ def _node_def(keras: Any, op: str) -> Callable[[], dict[str, Any]]:
         return config
 
     return build
+
+
+def _file_reader(keras: Any, secret: str, raw_op: bool) -> Callable[[], dict[str, Any]]:
+    """String input -> ``strings.reduce_join`` -> ``strings.regex_replace`` (a constant: ``secret``'s path) ->
+    ``io.read_file`` / raw ``ReadFile``.
+
+    The allowed first op turns any input into the attacker's path; the
+    second reads that file into the model's output at predict time.
+    """
+
+    def build() -> dict[str, Any]:
+        import tensorflow as tf
+
+        inputs = keras.Input(shape=(), dtype="string", name="text")
+        first = tf.strings.regex_replace(tf.strings.reduce_join(inputs), "^.*$", secret)
+        config = _model_config(keras.Model(inputs, tf.strings.length(first)))
+        for layer in _layers(config):
+            if layer["config"].get("function") == "strings.length":
+                if raw_op:
+                    layer["class_name"] = "TensorFlowOpLayer"
+                    layer["config"] = {"name": "payload", "trainable": True, "dtype": "string",
+                                       "node_def": {"name": "payload", "op": "ReadFile",
+                                                    "input": [layer["inbound_nodes"][0][0][0]]},
+                                       "constants": {}}
+                    layer["name"] = "payload"
+                    config["config"]["output_layers"] = [["payload", 0, 0]]
+                else:
+                    layer["config"]["function"] = "io.read_file"
+                    layer["config"]["name"] = layer["name"] = "tf.io.read_file"
+                    config["config"]["output_layers"] = [["tf.io.read_file", 0, 0]]
+        return config
+
+    return build
+
+
+def _output_discloses(secret_text: str) -> Callable[[Any], bool]:
+    def effect(model: Any) -> bool:
+        if model is None:
+            return False
+        import tensorflow as tf
+
+        try:
+            output = model(tf.constant(["anything"]))
+        except Exception:  # noqa: BLE001
+            return False
+        return secret_text in str(output)
+
+    return effect
+
+
+def _dense_features_vocabulary(keras: Any, path: str) -> Callable[[], dict[str, Any]]:
+    """A ``DenseFeatures`` layer whose feature column reads ``path`` as its vocabulary (TF's own deserializer)."""
+
+    def build() -> dict[str, Any]:
+        import tensorflow as tf
+
+        column = tf.feature_column.categorical_column_with_vocabulary_file("word", path, vocabulary_size=1)
+        inputs = {"word": keras.Input(shape=(1,), name="word", dtype="string")}
+        return _model_config(keras.Model(inputs, keras.layers.DenseFeatures(
+            [tf.feature_column.indicator_column(column)])(inputs)))
+
+    return build
+
+
+def _dense_features_effect(word: str) -> Callable[[Any], bool]:
+    def effect(model: Any) -> bool:
+        if model is None:
+            return False
+        import tensorflow as tf
+
+        try:
+            output = model({"word": tf.constant([[word]])})
+        except Exception:  # noqa: BLE001
+            return False
+        return float(tf.reduce_sum(output)) > 0  # the word of the file was found: its line was read
+
+    return effect
+
+
+def _node_def_variant(keras: Any, node_def: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+    def build() -> dict[str, Any]:
+        config = _node_def(keras, "Identity")()
+        for layer in _layers(config):
+            if layer["class_name"] == "TensorFlowOpLayer":
+                layer["config"]["node_def"] = dict(node_def)
+        return config
+
+    return build
+
+
+def _debug_identity(keras: Any, canary: str) -> Callable[[], dict[str, Any]]:
+    """A raw ``DebugIdentity`` op whose ``debug_urls`` make it write a dump under ``canary`` at predict time."""
+
+    def b64(text: str) -> str:
+        import base64
+
+        return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+    return _node_def_variant(keras, {"name": "payload", "op": "DebugIdentity", "input": ["input_1"],
+                                     "attr": {"T": {"type": "DT_FLOAT"}, "tensor_name": {"s": b64("input_1:0")},
+                                              "debug_urls": {"list": {"s": [b64("file://" + canary)]}}}})
+
+
+def _written_at_predict(canary: str) -> Callable[[Any], bool]:
+    def effect(model: Any) -> bool:
+        if model is not None:
+            import tensorflow as tf
+
+            try:
+                model(tf.constant([[1.0, 2.0]]))
+            except Exception:  # noqa: BLE001
+                pass
+        return os.path.exists(canary)
+
+    return effect
+
+
+def _has_dense_features(keras: Any) -> bool:
+    try:
+        import tensorflow as tf
+
+        return hasattr(keras.layers, "DenseFeatures") and hasattr(tf, "feature_column") and _has_op_layers(keras)
+    except Exception:  # noqa: BLE001
+        return False
 
 
 def _lookup_class(keras: Any, name: str) -> Any:
@@ -210,13 +345,13 @@ def _vocabulary_effect(secret: str) -> Callable[[Any], bool]:
     return effect
 
 
-def _activation_form(keras: Any, form: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+def _activation_form(keras: Any, form: Any) -> Callable[[], dict[str, Any]]:
     def build() -> dict[str, Any]:
         inputs = keras.Input(shape=(2,))
         config = _model_config(keras.Model(inputs, keras.layers.Dense(2, name="dense")(inputs)))
         for layer in _layers(config):
             if layer["class_name"] == "Dense":
-                layer["config"]["activation"] = dict(form)
+                layer["config"]["activation"] = dict(form) if isinstance(form, dict) else form
         return config
 
     return build
@@ -327,6 +462,31 @@ def payloads(keras: Any, workdir: str) -> list[Payload]:
         found.append(Payload("instance_property_dunder", "op layer: InstanceProperty outside the ragged properties",
                              _instance(keras, "InstanceProperty", "__class__"),
                              lambda model: _op_symbol(model, ["__class__"])))
+    if _has_op_layers(keras):
+        found.append(Payload("tf_op_io_read_file", "op layer: TF symbol outside the pure-op list (runs at predict)",
+                             _file_reader(keras, secret_file, False), _output_discloses("kd-secret")))
+        found.append(Payload("tf_op_namespace_class", "op layer: a class inside a pure namespace",
+                             _tf_op(keras, "linalg.LinearOperatorFullMatrix"),
+                             lambda model: _op_symbol(model, ["LinearOperatorFullMatrix"])))
+        found.append(Payload("node_def_readfile", "op layer: raw NodeDef op outside the pure-op list (runs at predict)",
+                             _file_reader(keras, secret_file, True), _output_discloses("kd-secret")))
+        found.append(Payload("node_def_debug_identity",
+                             "op layer: raw NodeDef op outside the pure-op list (writes at predict)",
+                             _debug_identity(keras, canary), _written_at_predict(canary)))
+        found.append(Payload("node_def_list_func_attr", "op layer: raw NodeDef with a function list attribute",
+                             _node_def_variant(keras, {"name": "payload", "op": "Identity", "input": ["input_1"],
+                                                       "attr": {"T": {"type": "DT_FLOAT"},
+                                                                "f": {"list": {"func": [{"name": "evil"}]}}}}),
+                             lambda model: _op_symbol(model, ["evil"])))
+        found.append(Payload("node_def_op_not_a_string", "op layer: raw NodeDef whose op is not a string",
+                             _node_def_variant(keras, {"name": "payload", "op": ["WriteFile"], "input": ["input_1"]}),
+                             lambda model: _op_symbol(model, ["WriteFile"])))
+    if _has_dense_features(keras):
+        with open(secret_file + ".word", "w") as handle:
+            handle.write("kd-secret-word\n")
+        found.append(Payload("densefeatures_vocabulary_file", "layer argument naming a file (TF feature column)",
+                             _dense_features_vocabulary(keras, secret_file + ".word"),
+                             _dense_features_effect("kd-secret-word")))
     if hasattr(_base_layer(keras), "TensorFlowOpLayer"):
         found.append(Payload("node_def_writefile", "op layer: raw NodeDef op outside the pure-op list",
                              _node_def(keras, "WriteFile"), lambda model: _op_symbol(model, ["WriteFile"])))
@@ -365,6 +525,10 @@ def payloads(keras: Any, workdir: str) -> list[Payload]:
         Payload("lambda_in_sequential_in_functional", "bytecode nested in a model",
                 _wrapped_lambda(keras, canary, "Sequential"), _file_written(canary)),
     ]
+    if not str(getattr(keras, "__version__", "")).startswith("3."):  # Keras 2 loaders' globals hold it
+        found.append(Payload("activation_names_the_deserializer", "string identifier naming a loader's module global",
+                             _activation_form(keras, "deserialize_keras_object"),
+                             _activation_is(["deserialize_keras_object"])))
     if _has_op_layers(keras):  # TF 2.x Keras 2 / tf_keras keep the tf.nn cell wrappers
         found.append(Payload("cell_wrapper_raw_bytecode", "bytecode (raw) in a cell wrapper's function field",
                              _cell_wrapper(keras, canary), _file_written(canary)))
@@ -382,15 +546,25 @@ def _base_layer(keras: Any) -> Any:
     return None
 
 
-def h5_with_config(keras: Any, path: str, config: dict[str, Any], training_config: dict[str, Any] | None = None) -> str:
-    """An HDF5 model file of this release whose ``model_config`` is ``config``."""
+def h5_with_config(keras: Any, path: str, config: dict[str, Any], training_config: dict[str, Any] | None = None,
+                   weights: bool = False) -> str:
+    """An HDF5 model file of this release whose ``model_config`` is ``config``.
+
+    Without ``weights`` the file holds no weights, so that a payload model
+    without weights loads whole; with it, the weights of a ``Dense(2)`` on a
+    2-wide input.
+    """
     import h5py
+    import numpy as np
 
     inputs = keras.Input(shape=(2,))
     model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
     model.save(path)
     with h5py.File(path, "r+") as handle:
         handle.attrs["model_config"] = json.dumps(config).encode("utf-8")
+        if not weights:
+            group = handle["model_weights"] if "model_weights" in handle else handle
+            group.attrs["layer_names"] = np.array([], dtype="S1")
         if training_config is not None:
             handle.attrs["training_config"] = json.dumps(training_config).encode("utf-8")
     return path
