@@ -662,3 +662,49 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
     ),
     class_added("keras3-classes", KERAS3_ONLY_CLASSES, "3.0"),
 )
+
+
+# --- where a .keras archive keeps its weights ----------------------------------------------
+
+
+class ArchiveLayout(NamedTuple):
+    """One way a release's ``saving_lib`` lays out ``model.weights.h5``.
+
+    Every release writes an object's own variables at ``<path>/vars/<i>``
+    (``i`` in the order of its trainable then non-trainable variables) and
+    the objects it tracks below ``<path>/<attribute>`` (``cell``,
+    ``forward_layer``, ``layer`` ...); the objects of a list attribute get
+    their snake-cased class name, ``_<n>`` from the second of a class on.
+    What differs is the list a model's layers are written under, and whether
+    a layer listed twice there still counts towards the ``_<n>`` numbering.
+    """
+
+    #: The store key of a model's layer list.
+    container: str
+    #: First release writing it (``(major, minor)``).
+    since: str
+    #: Whether the numbering skips a number for a layer listed twice (so it
+    #: says nothing beyond the order of the objects of one class).
+    counts_duplicates: bool
+    what: str
+
+
+ARCHIVE_LAYOUTS: tuple[ArchiveLayout, ...] = (
+    ArchiveLayout(
+        "_layer_checkpoint_dependencies", "2.12", True,
+        "Keras 2.12 (save_format='keras_v3') writes a model's layers under the checkpoint dependencies, "
+        "where each layer with weights is listed twice",
+    ),
+    ArchiveLayout("layers", "2.13", False, "Keras 2.13+, tf_keras and Keras 3 write them under `layers`"),
+)
+
+#: Store keys of a model's layer list, by any release (what the target's ``layers`` holds).
+ARCHIVE_LAYER_LISTS: frozenset[str] = frozenset(layout.container for layout in ARCHIVE_LAYOUTS)
+
+#: Store keys of state that a loaded, uncompiled model has no counterpart for.
+ARCHIVE_SKIPPED_STATE: frozenset[str] = frozenset(("optimizer",))
+
+#: Class names a target release gives objects whose archive path uses another
+#: name: TF 1.15 builds a functional model as ``Model`` (2.13+ archives write
+#: ``functional``).
+ARCHIVE_CLASS_ALIASES: dict[str, str] = {"Model": "Functional"}
