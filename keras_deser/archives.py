@@ -31,15 +31,20 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import sys
+import types
+import warnings
 import zipfile
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
-from .flavours import KERAS_NAMESPACES
+from .flavours import ARCHIVE_LOADERS, KERAS_NAMESPACES
 from .format_changes import ARCHIVE_CLASS_ALIASES, ARCHIVE_LAYER_LISTS, ARCHIVE_SKIPPED_STATE
 
-__all__ = ["ArchiveWeightsError", "is_archive", "read_archive", "assign_archive_weights", "load_archive"]
+__all__ = [
+    "ArchiveWeightsError", "is_archive", "read_archive", "assign_archive_weights", "load_archive", "patch_loaders",
+]
 
 WEIGHTS_FILE = "model.weights.h5"
 CONFIG_FILE = "config.json"
@@ -365,3 +370,86 @@ def load_archive(path: str, custom_objects: dict[str, Any] | None = None, compil
     model = api.models.model_from_json(json.dumps(translated), custom_objects=custom_objects)
     _assign_tree(model, root, config)
     return model
+
+
+# --- in the loaders -----------------------------------------------------------------
+
+
+def _native(version: str | None) -> bool:
+    """Whether the bound release wrote the archive's format itself (its own loader reads it)."""
+    from .format_changes import UnknownReleaseError, parse_release
+    from .translation import bound_release
+
+    if not version:
+        return False
+    try:
+        return parse_release(version) == bound_release()
+    except UnknownReleaseError:
+        return False
+
+
+def _archive_loading(original: Callable[..., Any]) -> Callable[..., Any]:
+    """``load_model`` that, while the loaders translate, reads other releases' ``.keras`` archives.
+
+    An archive the bound release wrote itself, anything that is no archive,
+    and every call while translation is off go to ``original`` unchanged.
+    Another release's archive is built by :func:`load_archive`; it comes back
+    uncompiled (``compile=True``, upstream's default, gives a warning, as
+    Keras 2.9 does for an HDF5 file without a training configuration).
+    """
+
+    def load_model(filepath: Any, custom_objects: Any = None, compile: bool = True, *args: Any, **kwargs: Any) -> Any:
+        from .translation import loader_translation
+
+        path = os.fspath(filepath) if isinstance(filepath, os.PathLike) else filepath
+        if loader_translation() and is_archive(path):
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+                version = json.loads(archive.read("metadata.json")).get("keras_version") \
+                    if "metadata.json" in names else None
+            if not _native(version):
+                if compile:
+                    warnings.warn(
+                        f"keras_deser: {path} was saved by Keras {version or '(unknown)'}; its training "
+                        "configuration and optimizer state are not carried across releases, so the model "
+                        "was *not* compiled. Compile it manually.",
+                        stacklevel=2,
+                    )
+                return load_archive(path, custom_objects=custom_objects)
+        return original(filepath, custom_objects, compile, *args, **kwargs)
+
+    load_model.__name__ = load_model.__qualname__ = "load_model"
+    load_model.__doc__ = original.__doc__
+    load_model.__wrapped__ = original  # type: ignore[attr-defined]
+    load_model.__keras_deser__ = True  # type: ignore[attr-defined]
+    return load_model
+
+
+def patch_loaders(patches: Any, modules: Iterable[types.ModuleType]) -> list[Any]:
+    """Route the loaded release's ``load_model`` through :func:`_archive_loading`.
+
+    ``patches`` is the installation's :class:`keras_deser.patching.PatchSet`
+    (so ``uninstall()`` restores them); ``modules`` the modules to look in
+    (``load_model`` attributes holding upstream's function, located through
+    :data:`keras_deser.flavours.ARCHIVE_LOADERS`).  Returns the sites patched.
+    """
+    replacements: dict[Any, Any] = {}
+    for module_name, attribute in ARCHIVE_LOADERS:
+        module = sys.modules.get(module_name)
+        original = vars(module).get(attribute) if module is not None else None
+        if callable(original) and not getattr(original, "__keras_deser__", False):
+            replacements[original] = _archive_loading(original)
+    sites: list[Any] = []
+    if not replacements:
+        return sites
+    for module in modules:
+        value = module.__dict__.get("load_model")
+        try:
+            replacement = replacements.get(value)
+        except TypeError:
+            continue
+        if replacement is not None:
+            site = patches.apply(module, "load_model", value, replacement)
+            if site is not None:
+                sites.append(site)
+    return sites
