@@ -195,3 +195,31 @@ def test_not_an_archive_store(tmp_path):
         out.writestr("config.json", archive.read("config.json"))
     with pytest.raises(archives.ArchiveWeightsError, match="no model.weights.h5"):
         archives.read_archive(str(tmp_path / "n.keras"))
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_load_command_reads_archive_weights(layers, capsys):
+    from keras_deser.cli import main
+
+    path = os.path.join(CORPUS, "tf2.15", "cnn.keras")
+    layers.keras.backend.clear_session()
+    assert main(["load", path, "--translate", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    with open(os.path.join(CORPUS, "tf2.15", "manifest.json")) as handle:
+        assert document["parameters"] == json.load(handle)["models"]["cnn"]["params"]
+    assert document["weights"] == 8  # conv2d 2, batch_normalization 4, dense 2
+
+
+def test_load_command_weight_error_exits_1(layers, tmp_path, capsys):
+    from keras_deser.cli import main
+
+    def narrower(config):
+        _layer(config, "hidden")["config"]["units"] = 15
+        return config
+
+    path = _rewrite(MLP, tmp_path / "m.keras", config=narrower)
+    layers.keras.backend.clear_session()
+    assert main(["load", path, "--translate"]) == 1
+    assert "layers/dense/vars/0" in capsys.readouterr().err
