@@ -40,10 +40,17 @@ import zipfile
 from typing import Any, Callable, Iterable
 
 from .flavours import ARCHIVE_LOADERS, KERAS_NAMESPACES
-from .format_changes import ARCHIVE_CLASS_ALIASES, ARCHIVE_LAYER_LISTS, ARCHIVE_SKIPPED_STATE
+from .format_changes import (
+    ARCHIVE_CHILD_ORDER,
+    ARCHIVE_CLASS_ALIASES,
+    ARCHIVE_LAYER_LISTS,
+    ARCHIVE_NON_TRAINABLE,
+    ARCHIVE_SKIPPED_STATE,
+)
 
 __all__ = [
     "ArchiveWeightsError", "is_archive", "read_archive", "assign_archive_weights", "load_archive", "patch_loaders",
+    "archive_to_hdf5",
 ]
 
 WEIGHTS_FILE = "model.weights.h5"
@@ -391,8 +398,9 @@ def _native(version: str | None) -> bool:
 def _archive_loading(original: Callable[..., Any]) -> Callable[..., Any]:
     """``load_model`` that, while the loaders translate, reads other releases' ``.keras`` archives.
 
-    An archive the bound release wrote itself, anything that is no archive,
-    and every call while translation is off go to ``original`` unchanged.
+    An archive the bound release wrote itself (its config then built
+    untranslated, as without keras_deser), anything that is no archive, and
+    every call while translation is off go to ``original`` unchanged.
     Another release's archive is built by :func:`load_archive`; it comes back
     uncompiled (``compile=True``, upstream's default, gives a warning, as
     Keras 2.9 does for an HDF5 file without a training configuration).
@@ -416,6 +424,10 @@ def _archive_loading(original: Callable[..., Any]) -> Callable[..., Any]:
                         stacklevel=2,
                     )
                 return load_archive(path, custom_objects=custom_objects)
+            from .translation import untranslated
+
+            with untranslated():  # its own format: built as upstream builds it
+                return original(filepath, custom_objects, compile, *args, **kwargs)
         return original(filepath, custom_objects, compile, *args, **kwargs)
 
     load_model.__name__ = load_model.__qualname__ = "load_model"
@@ -453,3 +465,175 @@ def patch_loaders(patches: Any, modules: Iterable[types.ModuleType]) -> list[Any
             if site is not None:
                 sites.append(site)
     return sites
+
+
+# --- to a Keras 2 HDF5 file, without the target release -------------------------------------
+
+
+def _class_base(config: Any) -> str | None:
+    class_name = config.get("class_name") if isinstance(config, dict) else None
+    return _snake(class_name) if isinstance(class_name, str) else None
+
+
+def _pair_with_configs(node: _Node, layers: Any, path: str) -> list[tuple[dict[str, Any], str, _Node]]:
+    """A layer list's store entries with the config layers they belong to (class by class, in config order)."""
+    entries = {name: child for name, child in node.children.items() if not child.empty()}
+    if not isinstance(layers, list):
+        if entries:
+            raise ArchiveWeightsError(f"no layer list in the config for the weights under {path!r}", path=path)
+        return []
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for layer in layers:
+        base = _class_base(layer)
+        if base is not None:
+            groups.setdefault(base, []).append(layer)
+    by_base: dict[str, list[tuple[int, str]]] = {base: [] for base in groups}
+    for name in entries:
+        base, number = _split(name, by_base)
+        if base is None:
+            raise ArchiveWeightsError(f"the archive holds weights at {path}/{name} that no layer of the config takes",
+                                      path=f"{path}/{name}")
+        by_base[base].append((number, name))
+    paired: dict[int, tuple[dict[str, Any], str, _Node]] = {}
+    for base, stored in by_base.items():
+        if not stored:
+            continue
+        names = [name for _number, name in sorted(stored)]
+        members = groups[base]
+        if len(names) != len(members):
+            raise ArchiveWeightsError(
+                f"{len(members)} layer(s) of class {base!r} in the config, {len(names)} with weights under {path!r} "
+                f"({', '.join(names)}): which is which cannot be told without building the model",
+                path=path,
+            )
+        for name, layer in zip(names, members):
+            paired[id(layer)] = (layer, name, entries[name])
+    return [paired[id(layer)] for layer in layers if id(layer) in paired]
+
+
+def _inner_config(config: Any) -> dict[str, Any]:
+    inner = config.get("config") if isinstance(config, dict) else None
+    return inner if isinstance(inner, dict) else {}
+
+
+def _child_base(parent: Any, parent_base: str | None, name: str) -> str | None:
+    """The archive name of the class of ``parent``'s tracked attribute ``name``, from the parent's config."""
+    inner = _inner_config(parent)
+    if name == "cell":
+        cell = inner.get("cell")
+        return _class_base(cell) if isinstance(cell, dict) else (f"{parent_base}_cell" if parent_base else None)
+    if name == "backward_layer" and isinstance(inner.get("backward_layer"), dict):
+        return _class_base(inner["backward_layer"])
+    if name in ("layer", "forward_layer", "backward_layer"):
+        return _class_base(inner.get("layer"))
+    return None
+
+
+def _child_config(parent: Any, name: str) -> Any:
+    inner = _inner_config(parent)
+    if name in ("forward_layer", "layer"):
+        return inner.get("layer")
+    if name == "backward_layer":
+        return inner.get("backward_layer") or inner.get("layer")
+    return inner.get(name)
+
+
+def _leaves(node: _Node, path: str, config: Any, base: str | None, found: list[tuple[str, list[Any], str | None, bool]],
+            frozen: bool) -> None:
+    """The objects holding variables below ``node``, in the order Keras 2 tracks them."""
+    frozen = frozen or _inner_config(config).get("trainable") is False
+    if node.values:
+        found.append((path, node.values, base, frozen))
+    order = {name: index for index, name in enumerate(ARCHIVE_CHILD_ORDER)}
+    children = [(name, child) for name, child in node.children.items() if not child.empty()]
+    for name, child in sorted(children, key=lambda item: (order.get(item[0], len(order)), item[0])):
+        key = f"{path}/{name}"
+        if name in ARCHIVE_LAYER_LISTS:
+            for layer, entry, grandchild in _pair_with_configs(child, _inner_config(config).get("layers"), key):
+                _leaves(grandchild, f"{key}/{entry}", layer, _class_base(layer), found, frozen)
+        elif name in order:
+            _leaves(child, key, _child_config(config, name), _child_base(config, base, name), found, frozen)
+        else:
+            found.append((key, [], None, frozen))  # an attribute whose place in Keras 2's order is unknown
+            _leaves(child, key, None, None, found, frozen)
+
+
+def _legacy_order(node: _Node, path: str, config: dict[str, Any]) -> list[tuple[str, Any]]:
+    """One layer's weights in the order of Keras 2's ``trainable_weights + non_trainable_weights``."""
+    found: list[tuple[str, list[Any], str | None, bool]] = []
+    _leaves(node, path, config, _class_base(config), found, False)
+    found = [leaf for leaf in found if leaf[1] or leaf[2] is None]
+    carrying = [leaf for leaf in found if leaf[1]]
+    if len(carrying) == 1 and len(found) == 1:
+        key, values, _base, _frozen = carrying[0]
+        return [(f"{key}/{index}", value) for index, value in enumerate(values)]
+    name = _inner_config(config).get("name")
+    trainable: list[tuple[str, Any]] = []
+    rest: list[tuple[str, Any]] = []
+    for key, values, base, frozen in found:
+        tail = ARCHIVE_NON_TRAINABLE.get(base or "")
+        if frozen or tail is None or tail > len(values):
+            why = "a frozen sublayer" if frozen else f"the variables of {key!r} ({base or 'unknown class'})"
+            raise ArchiveWeightsError(
+                f"layer {name!r}: cannot order its weights for a Keras 2 HDF5 file without the target release "
+                f"({why}); load the archive there with keras_deser.archives.load_archive and save it as HDF5",
+                layer=str(name), path=key,
+            )
+        split = len(values) - tail
+        trainable.extend((f"{key}/{index}", value) for index, value in enumerate(values[:split]))
+        rest.extend((f"{key}/{split + index}", value) for index, value in enumerate(values[split:]))
+    return trainable + rest
+
+
+def archive_to_hdf5(source: str, destination: str, target: str) -> Any:
+    """Write the ``.keras`` archive ``source`` as a Keras 2 HDF5 file for ``target``, weights included.
+
+    The config is translated (:func:`keras_deser.translate`); the weights
+    go to ``model_weights/<layer>`` in the order Keras 2's HDF5 loader
+    (``load_weights_from_hdf5_group``, 1.15 to 2.15 and tf_keras alike) pairs
+    them with ``trainable_weights + non_trainable_weights``.  Needs ``h5py``
+    and ``numpy``, no Keras.  Raises :class:`ArchiveWeightsError` where that
+    order cannot be told from the archive (a layer of several weighted
+    objects of classes outside
+    :data:`keras_deser.format_changes.ARCHIVE_NON_TRAINABLE`, or a frozen
+    sublayer inside one).  Returns the :class:`~keras_deser.translation.Translation`.
+    """
+    import h5py
+
+    from .translation import translate
+
+    config, version, root = read_archive(source)
+    result = translate(config, target)
+    if root.values:
+        raise ArchiveWeightsError("the archive holds variables of the model itself, which a Keras 2 HDF5 cannot carry",
+                                  path=_VARS)
+    per_layer: dict[str, list[tuple[str, Any]]] = {}
+    for name, child in root.children.items():
+        if child.empty() or name in ARCHIVE_SKIPPED_STATE:
+            continue
+        if name not in ARCHIVE_LAYER_LISTS:
+            raise ArchiveWeightsError(f"the archive holds weights at {name!r}, outside the model's layers", path=name)
+        for layer, entry, node in _pair_with_configs(child, _inner_config(config).get("layers"), name):
+            per_layer[str(_inner_config(layer).get("name"))] = _legacy_order(node, f"{name}/{entry}", layer)
+    names = [str(_inner_config(layer).get("name")) for layer in _inner_config(result.config).get("layers") or ()]
+    missing = set(per_layer) - set(names)
+    if missing:
+        raise ArchiveWeightsError(f"layers {sorted(missing)} of the archive are not in the translated config")
+    tmp = destination + ".tmp"
+    with h5py.File(tmp, "w") as handle:
+        handle.attrs["keras_version"] = (version or "2").encode("utf-8")
+        handle.attrs["backend"] = b"tensorflow"
+        handle.attrs["model_config"] = json.dumps(result.config).encode("utf-8")
+        group = handle.create_group("model_weights")
+        group.attrs["layer_names"] = [name.encode("utf-8") for name in names]
+        group.attrs["backend"] = b"tensorflow"
+        group.attrs["keras_version"] = (version or "2").encode("utf-8")
+        for name in names:
+            layer_group = group.create_group(name)
+            weights = per_layer.get(name, [])
+            weight_names = [f"{name}/{key.replace('/', '.')}:0" for key, _value in weights]
+            layer_group.attrs["weight_names"] = [weight.encode("utf-8") for weight in weight_names]
+            for weight, (_key, value) in zip(weight_names, weights):
+                layer_group.create_dataset(weight, data=value)
+    os.replace(tmp, destination)
+    return result

@@ -708,3 +708,27 @@ ARCHIVE_SKIPPED_STATE: frozenset[str] = frozenset(("optimizer",))
 #: name: TF 1.15 builds a functional model as ``Model`` (2.13+ archives write
 #: ``functional``).
 ARCHIVE_CLASS_ALIASES: dict[str, str] = {"Model": "Functional"}
+
+#: For writing a Keras 2 HDF5 file from an archive without the target release
+#: (``keras-deser convert m.keras -o m.h5``): how many of an object's own
+#: variables, by its archive name (snake-cased class), are non-trainable
+#: (they come last in ``save_own_variables``'s order).  Keras 2's HDF5 lists a
+#: layer's weights as ``trainable_weights + non_trainable_weights`` over the
+#: objects it tracks, so a layer of several such objects can only be ordered
+#: when every one of them is known here.
+ARCHIVE_NON_TRAINABLE: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "dense", "conv1d", "conv2d", "conv3d", "conv1d_transpose", "conv2d_transpose", "conv3d_transpose",
+            "separable_conv1d", "separable_conv2d", "depthwise_conv2d", "embedding", "layer_normalization",
+            "lstm_cell", "gru_cell", "simple_rnn_cell", "p_re_lu",
+        ),
+        0,
+    ),
+    "batch_normalization": 2,  # moving_mean, moving_variance
+}
+
+#: The order in which Keras 2 layers track the objects below them (``Wrapper``'s
+#: ``layer`` first, then ``Bidirectional``'s ``forward_layer``/``backward_layer``;
+#: RNN's ``cell``); archives key them by these attribute names.
+ARCHIVE_CHILD_ORDER: tuple[str, ...] = ("layer", "forward_layer", "backward_layer", "cell", "cells")

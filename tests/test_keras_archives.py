@@ -45,8 +45,15 @@ def layers():
 
 
 def _predict(model, x):
+    """The model's output for ``x``: a direct call where eager (much faster than ``predict``'s tracing)."""
     inputs = x if len(x) > 1 else x[0]
-    return model.predict(inputs, verbose=0)
+    try:
+        import tensorflow as tf
+
+        eager = tf.executing_eagerly()
+    except ImportError:
+        eager = True
+    return model(inputs) if eager else model.predict(inputs, verbose=0)
 
 
 def _inputs(base):
@@ -63,8 +70,9 @@ def test_corpus_has_archives_of_every_writing_release():
 
 @pytest.mark.parametrize("name", ARCHIVES)
 def test_archive_loads_with_weights(layers, name):
-    import keras_deser
     import numpy as np
+
+    import keras_deser
 
     keras = layers.keras
     source, filename = name.split(os.sep)
@@ -143,13 +151,15 @@ def _load_error(layers, path):
     return caught.value
 
 
-def test_shape_that_disagrees_names_layer_and_path(layers, tmp_path):
-    def narrower(config):
-        _layer(config, "hidden")["config"]["units"] = 15
-        _layer(config, "out")["config"]["units"] = 4
-        return config
+def _narrower_kernel(handle):
+    import numpy as np
 
-    error = _load_error(layers, _rewrite(MLP, tmp_path / "m.keras", config=narrower))
+    del handle["layers/dense/vars/0"]
+    handle["layers/dense/vars/0"] = np.zeros((8, 15), "float32")
+
+
+def test_shape_that_disagrees_names_layer_and_path(layers, tmp_path):
+    error = _load_error(layers, _rewrite(MLP, tmp_path / "m.keras", weights=_narrower_kernel))
     assert error.layer == "hidden" and error.path == "layers/dense/vars/0"
     assert "(8, 16)" in str(error) and "(8, 15)" in str(error)
 
@@ -215,11 +225,46 @@ def test_load_command_reads_archive_weights(layers, capsys):
 def test_load_command_weight_error_exits_1(layers, tmp_path, capsys):
     from keras_deser.cli import main
 
-    def narrower(config):
-        _layer(config, "hidden")["config"]["units"] = 15
-        return config
-
-    path = _rewrite(MLP, tmp_path / "m.keras", config=narrower)
+    path = _rewrite(MLP, tmp_path / "m.keras", weights=_narrower_kernel)
     layers.keras.backend.clear_session()
     assert main(["load", path, "--translate"]) == 1
     assert "layers/dense/vars/0" in capsys.readouterr().err
+
+
+# --- convert: a Keras 2 HDF5 file with the weights, for the target's own loader ---------------------
+
+CONVERTED = [os.path.join(source, "rnn.keras") for source in sorted(SOURCES)]
+CONVERTED.append(os.path.join("keras3-jax", "cnn.keras"))
+
+
+@pytest.mark.parametrize("name", CONVERTED)
+def test_convert_archive_to_hdf5_for_this_release(layers, name, tmp_path):
+    import numpy as np
+
+    from keras_deser import format_changes, translation
+
+    keras = layers.keras
+    base = os.path.join(CORPUS, name[: -len(".keras")])
+    target = format_changes.release_name(translation.bound_release())
+    out = str(tmp_path / "m.h5")
+    translation.convert_file(base + ".keras", out, target)
+    x, y = _inputs(base)
+    keras.backend.clear_session()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = keras.models.load_model(out, compile=False, custom_objects=dict(layers.CUSTOM_OBJECTS))  # upstream's
+    np.testing.assert_allclose(np.asarray(_predict(model, x)), y, atol=1e-4)
+
+
+def test_convert_refuses_an_order_it_cannot_tell(tmp_path):
+    from keras_deser import archives
+
+    def frozen(config):
+        _layer(config, "bidirectional")["config"]["trainable"] = False
+        return config
+
+    path = _rewrite(os.path.join(CORPUS, "keras3-jax", "rnn.keras"), tmp_path / "r.keras", config=frozen)
+    with pytest.raises(archives.ArchiveWeightsError, match="frozen sublayer") as caught:
+        archives.archive_to_hdf5(path, str(tmp_path / "r.h5"), "2.9")
+    assert caught.value.layer == "bidirectional" and caught.value.path.startswith("layers/bidirectional/")
+    assert not os.path.exists(tmp_path / "r.h5")
