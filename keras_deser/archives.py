@@ -360,8 +360,9 @@ def load_archive(path: str, custom_objects: dict[str, Any] | None = None, compil
     """The model of the ``.keras`` archive at ``path``, built by the bound release, with its weights.
 
     The archive's config is translated for the loaded release
-    (:func:`keras_deser.translate`) and built with the release's own
-    ``model_from_json``; the weights are then mapped by
+    (:func:`keras_deser.translation.run_translated`: in safe mode both the
+    config as saved and as translated are audited first) and built with the
+    release's own ``model_from_json``; the weights are then mapped by
     :func:`assign_archive_weights`.  ``compile=True`` is refused: the
     training configuration and optimizer state are not carried across
     releases (compile the returned model yourself).
@@ -369,12 +370,15 @@ def load_archive(path: str, custom_objects: dict[str, Any] | None = None, compil
     if compile:
         raise ValueError("load_archive(compile=True): an archive's optimizer state is not carried; "
                          "pass compile=False and compile the model yourself")
-    from .translation import translate
+    from .translation import run_translated
 
     config, _version, root = read_archive(path)
-    translated = translate(config, custom_objects=custom_objects).config
     api = _keras_api()
-    model = api.models.model_from_json(json.dumps(translated), custom_objects=custom_objects)
+    model = run_translated(
+        lambda translated: api.models.model_from_json(json.dumps(translated), custom_objects=custom_objects),
+        config,
+        custom_objects,
+    )
     _assign_tree(model, root, config)
     return model
 

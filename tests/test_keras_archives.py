@@ -268,3 +268,19 @@ def test_convert_refuses_an_order_it_cannot_tell(tmp_path):
         archives.archive_to_hdf5(path, str(tmp_path / "r.h5"), "2.9")
     assert caught.value.layer == "bidirectional" and caught.value.path.startswith("layers/bidirectional/")
     assert not os.path.exists(tmp_path / "r.h5")
+
+
+def test_safe_mode_audits_an_archive_before_building(layers, tmp_path):
+    import keras_deser
+
+    def with_lambda(config):
+        layer = _layer(config, "out")
+        layer["class_name"] = "Lambda"
+        layer["config"] = {"name": "out", "function": {"class_name": "function", "config": "print"}}
+        return config
+
+    path = _rewrite(MLP, tmp_path / "m.keras", config=with_lambda)
+    layers.keras.backend.clear_session()
+    with keras_deser.patched(translate=True), keras_deser.safe_mode():
+        with pytest.raises(keras_deser.UnsafeConfigError):
+            layers.keras.models.load_model(path, compile=False)
