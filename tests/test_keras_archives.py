@@ -63,6 +63,11 @@ def _inputs(base):
         return [data[key] for key in sorted(data.files) if key.startswith("x")], data["y"]
 
 
+def _params(base):
+    with open(os.path.join(os.path.dirname(base), "manifest.json")) as handle:
+        return json.load(handle)["models"][os.path.basename(base)]["params"]
+
+
 def test_corpus_has_archives_of_every_writing_release():
     assert {name.split(os.sep)[0] for name in ARCHIVES} == SOURCES
     assert len(ARCHIVES) == 5 * len(SOURCES)
@@ -233,8 +238,10 @@ def test_load_command_weight_error_exits_1(layers, tmp_path, capsys):
 
 # --- convert: a Keras 2 HDF5 file with the weights, for the target's own loader ---------------------
 
-CONVERTED = [os.path.join(source, "rnn.keras") for source in sorted(SOURCES)]
-CONVERTED.append(os.path.join("keras3-jax", "cnn.keras"))
+#: Both weight layouts (2.12's, 2.13+'s) with Bidirectional's order, BatchNormalization's, a custom layer's.
+CONVERTED = [os.path.join(*name) for name in (
+    ("tf2.12", "rnn.keras"), ("keras3-jax", "rnn.keras"), ("keras3-jax", "cnn.keras"), ("tf2.15", "shared.keras"),
+)]
 
 
 @pytest.mark.parametrize("name", CONVERTED)
@@ -253,6 +260,7 @@ def test_convert_archive_to_hdf5_for_this_release(layers, name, tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = keras.models.load_model(out, compile=False, custom_objects=dict(layers.CUSTOM_OBJECTS))  # upstream's
+    assert model.count_params() == _params(base)
     np.testing.assert_allclose(np.asarray(_predict(model, x)), y, atol=1e-4)
 
 
