@@ -292,3 +292,14 @@ def test_safe_mode_audits_an_archive_before_building(layers, tmp_path):
     with keras_deser.patched(translate=True), keras_deser.safe_mode():
         with pytest.raises(keras_deser.UnsafeConfigError):
             layers.keras.models.load_model(path, compile=False)
+
+
+def test_other_release_archive_comes_back_uncompiled_with_a_warning(layers):
+    import keras_deser
+    from keras_deser import translation
+
+    source = "tf2.15" if translation.bound_release() >= (3, 0) else "keras3-jax"
+    layers.keras.backend.clear_session()
+    with keras_deser.patched(translate=True), pytest.warns(UserWarning, match="was \\*not\\* compiled"):
+        model = layers.keras.models.load_model(os.path.join(CORPUS, source, "mlp.keras"))
+    assert not getattr(model, "optimizer", None)
