@@ -17,7 +17,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["Flavour", "FLAVOURS", "STANDALONE", "ENTRY_ROUTES", "KERAS_NAMESPACES", "UPSTREAM_PACKAGES", "by_name"]
+__all__ = [
+    "Flavour", "FLAVOURS", "STANDALONE", "ENTRY_ROUTES", "KERAS_NAMESPACES", "UPSTREAM_PACKAGES", "ARCHIVE_LOADERS",
+    "by_name",
+]
 
 #: TensorFlow's decorator module under the names it has been imported as.
 _TF_DECORATOR = ("tensorflow.python.util.tf_decorator", "tensorflow_core.python.util.tf_decorator")
@@ -251,3 +254,17 @@ def by_name(name: str) -> Flavour:
             return row
     known = ", ".join(row.name for row in FLAVOURS + (STANDALONE,))
     raise KeyError(f"unknown flavour {name!r}; known: {known}")
+
+#: Where each release defines its ``load_model`` (``module``, ``attribute``):
+#: ``install(translate=True)`` routes ``.keras`` archives of other releases
+#: through :func:`keras_deser.archives.load_archive` there, and at every
+#: module attribute holding the same function (``tf.keras.models``,
+#: ``keras.saving`` ...).  TF 1.15-2.5, Keras 2.6-2.10, 2.11/2.12,
+#: 2.13-2.15 and Keras 3, tf_keras.
+ARCHIVE_LOADERS: tuple[tuple[str, str], ...] = (
+    ("tensorflow.python.keras.saving.save", "load_model"),
+    ("keras.saving.save", "load_model"),
+    ("keras.saving.saving_api", "load_model"),
+    ("keras.src.saving.saving_api", "load_model"),
+    ("tf_keras.src.saving.saving_api", "load_model"),
+)

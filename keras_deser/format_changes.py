@@ -662,3 +662,73 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
     ),
     class_added("keras3-classes", KERAS3_ONLY_CLASSES, "3.0"),
 )
+
+
+# --- where a .keras archive keeps its weights ----------------------------------------------
+
+
+class ArchiveLayout(NamedTuple):
+    """One way a release's ``saving_lib`` lays out ``model.weights.h5``.
+
+    Every release writes an object's own variables at ``<path>/vars/<i>``
+    (``i`` in the order of its trainable then non-trainable variables) and
+    the objects it tracks below ``<path>/<attribute>`` (``cell``,
+    ``forward_layer``, ``layer`` ...); the objects of a list attribute get
+    their snake-cased class name, ``_<n>`` from the second of a class on.
+    What differs is the list a model's layers are written under, and whether
+    a layer listed twice there still counts towards the ``_<n>`` numbering.
+    """
+
+    #: The store key of a model's layer list.
+    container: str
+    #: First release writing it (``(major, minor)``).
+    since: str
+    #: Whether the numbering skips a number for a layer listed twice (so it
+    #: says nothing beyond the order of the objects of one class).
+    counts_duplicates: bool
+    what: str
+
+
+ARCHIVE_LAYOUTS: tuple[ArchiveLayout, ...] = (
+    ArchiveLayout(
+        "_layer_checkpoint_dependencies", "2.12", True,
+        "Keras 2.12 (save_format='keras_v3') writes a model's layers under the checkpoint dependencies, "
+        "where each layer with weights is listed twice",
+    ),
+    ArchiveLayout("layers", "2.13", False, "Keras 2.13+, tf_keras and Keras 3 write them under `layers`"),
+)
+
+#: Store keys of a model's layer list, by any release (what the target's ``layers`` holds).
+ARCHIVE_LAYER_LISTS: frozenset[str] = frozenset(layout.container for layout in ARCHIVE_LAYOUTS)
+
+#: Store keys of state that a loaded, uncompiled model has no counterpart for.
+ARCHIVE_SKIPPED_STATE: frozenset[str] = frozenset(("optimizer",))
+
+#: Class names a target release gives objects whose archive path uses another
+#: name: TF 1.15 builds a functional model as ``Model`` (2.13+ archives write
+#: ``functional``).
+ARCHIVE_CLASS_ALIASES: dict[str, str] = {"Model": "Functional"}
+
+#: For writing a Keras 2 HDF5 file from an archive without the target release
+#: (``keras-deser convert m.keras -o m.h5``): how many of an object's own
+#: variables, by its archive name (snake-cased class), are non-trainable
+#: (they come last in ``save_own_variables``'s order).  Keras 2's HDF5 lists a
+#: layer's weights as ``trainable_weights + non_trainable_weights`` over the
+#: objects it tracks, so a layer of several such objects can only be ordered
+#: when every one of them is known here.
+ARCHIVE_NON_TRAINABLE: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "dense", "conv1d", "conv2d", "conv3d", "conv1d_transpose", "conv2d_transpose", "conv3d_transpose",
+            "separable_conv1d", "separable_conv2d", "depthwise_conv2d", "embedding", "layer_normalization",
+            "lstm_cell", "gru_cell", "simple_rnn_cell", "p_re_lu",
+        ),
+        0,
+    ),
+    "batch_normalization": 2,  # moving_mean, moving_variance
+}
+
+#: The order in which Keras 2 layers track the objects below them (``Wrapper``'s
+#: ``layer`` first, then ``Bidirectional``'s ``forward_layer``/``backward_layer``;
+#: RNN's ``cell``); archives key them by these attribute names.
+ARCHIVE_CHILD_ORDER: tuple[str, ...] = ("layer", "forward_layer", "backward_layer", "cell", "cells")

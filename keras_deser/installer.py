@@ -351,6 +351,10 @@ def install(
             originals.setdefault(original, replacement)
         for module in _candidates(binding.hidden_api_modules):
             _patch_module(module, originals)
+        if loader_translation():  # .keras archives of other releases (keras_deser.archives)
+            from .archives import patch_loaders
+
+            patch_loaders(_INSTALLED.patches, _candidates(binding.hidden_api_modules))
         if _INSTALLED.hook is None:
             _INSTALLED.hook = PostImportHook(_patch_late_import).install()
         unreached = _unreached_aliases(binding, originals)

@@ -19,11 +19,12 @@ Nothing here imports TensorFlow, Keras or numpy; :func:`convert_file` needs
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 import zipfile
-from typing import Any, Callable, Iterable, NamedTuple, TypeVar
+from typing import Any, Callable, Iterable, Iterator, NamedTuple, TypeVar
 
 from . import format_changes as _fc
 from .format_changes import Blocked, FormatChange, TranslationError, UnknownReleaseError, Version, parse_release
@@ -400,6 +401,23 @@ def run_translated(call: Callable[[Any], T], config: Any, custom_objects: Any = 
         _LOCAL.depth = depth
 
 
+@contextlib.contextmanager
+def untranslated() -> Iterator[None]:
+    """Inside the block, this thread's loaders build configs as they are (as nested calls do).
+
+    For a file the bound release wrote itself (a ``.keras`` archive of its
+    own format, :mod:`keras_deser.archives`): its config is native even
+    where the table's markers say otherwise (Keras 2.12 writes ``module`` keys
+    into archives only).  Safe mode still audits what is built.
+    """
+    depth = getattr(_LOCAL, "depth", 0)
+    _LOCAL.depth = depth + 1
+    try:
+        yield
+    finally:
+        _LOCAL.depth = depth
+
+
 def _guard_incoming(config: dict[str, Any], changes: list[Change], custom: dict[str, Any] | None) -> None:
     """Safe mode's audit of a config as it came in, before its translation is built.
 
@@ -463,20 +481,26 @@ def read_model_config(path: str) -> tuple[dict[str, Any], str | None]:
 def convert_file(source: str, destination: str, target: str) -> Translation:
     """Write ``source``'s model translated for ``target`` to ``destination``.
 
-    ``destination`` ending in ``.h5``/``.hdf5``/``.keras``-less HDF5 names:
-    an HDF5 source is copied with its ``model_config`` attribute replaced
-    (weights untouched, byte for byte); any other destination gets the
+    ``destination`` ending in ``.h5``/``.hdf5``: an HDF5 source is copied
+    with its ``model_config`` attribute replaced (weights untouched, byte for
+    byte); a ``.keras`` archive is written as a Keras 2 HDF5 file with its
+    weights (:func:`keras_deser.archives.archive_to_hdf5`); any other destination gets the
     translated config as JSON (what ``model_from_json`` reads).  Returns the
     :class:`Translation`.  The target's own loader reads the result without
     keras_deser.
     """
+    if destination.lower().endswith((".h5", ".hdf5")) and zipfile.is_zipfile(source):
+        from .archives import archive_to_hdf5
+
+        converted: Translation = archive_to_hdf5(source, destination, target)
+        return converted
     config, _version = read_model_config(source)
     result = translate(config, target)
     text = json.dumps(result.config)
     if destination.lower().endswith((".h5", ".hdf5")):
         with open(source, "rb") as handle:
             if handle.read(8) != _H5_MAGIC:
-                raise ValueError(f"{source}: HDF5 output needs an HDF5 source (its weights are copied)")
+                raise ValueError(f"{source}: HDF5 output needs an HDF5 or .keras source (its weights are copied)")
         import shutil
 
         import h5py

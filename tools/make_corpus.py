@@ -7,9 +7,14 @@ so every release saves the same numbers), and writes into OUTDIR, per model
 ``<model>.json`` (``model.to_json()``), ``<model>.h5`` (``model.save``; Keras 3
 writes the legacy HDF5 format, with a warning) and ``<model>.npz`` (the fixed
 input ``x0``, ``x1`` ... and the saving release's predictions ``y``), plus
+``<model>.keras`` (``model.save``'s zip archive, for the first five models, where
+the release writes one: Keras 2.12+ and Keras 3), and
 ``manifest.json``: the source label (OUTDIR's name unless ``--label``), the
 TensorFlow/Keras versions and, per model, its parameter count and number of
 inputs.  Uses only layers present in every release from TF 1.15 to Keras 3.
+``--archives-only`` writes only the ``.keras`` archives and checks that the
+model's predictions equal the committed ``<model>.npz`` (the weights are seeded,
+so the archive and the HDF5 file carry the same numbers).
 Each saved model is loaded back with the release's own loaders before it is
 kept, so the corpus holds nothing its own release cannot read.
 """
@@ -148,6 +153,19 @@ MODELS: dict[str, Callable[[], Any]] = {
 CORE_MODELS = ("mlp", "cnn", "rnn", "shared", "sequential")  # the five of issue 10
 
 
+def archive_options() -> dict[str, Any] | None:
+    """``model.save`` options writing a ``.keras`` zip archive here; None where the release has none.
+
+    Keras 2.12 writes the zip (``saving_lib``) only with ``save_format="keras_v3"`` (a
+    plain ``.keras`` name gets HDF5 there); 2.13+, tf_keras and Keras 3 by the name.
+    """
+    parts = versions()["keras"].split(".")[:2]
+    release = (int(parts[0]), int(parts[1]))
+    if release < (2, 12):
+        return None
+    return {"save_format": "keras_v3"} if release < (2, 13) else {}
+
+
 def fixed_inputs(model: Any, rng: Any) -> list[Any]:
     arrays = []
     for tensor in model.inputs:
@@ -183,7 +201,7 @@ def versions() -> dict[str, str]:
     return found
 
 
-def save(name: str, outdir: str) -> dict[str, Any]:
+def save(name: str, outdir: str, archives_only: bool = False) -> dict[str, Any]:
     K.backend.clear_session()
     rng = np.random.RandomState(sorted(MODELS).index(name) + 1)
     model = MODELS[name]()
@@ -191,13 +209,21 @@ def save(name: str, outdir: str) -> dict[str, Any]:
     x = fixed_inputs(model, rng)
     y = np.asarray(model.predict(x if len(x) > 1 else x[0], verbose=0))
     base = os.path.join(outdir, name)
+    params = int(model.count_params())
+    options = archive_options()
+    if name in CORE_MODELS and options is not None:
+        model.save(base + ".keras", **options)
+        check_own_archive(base, params, x, y)
+    if archives_only:
+        with np.load(base + ".npz") as committed:
+            np.testing.assert_allclose(y, committed["y"], atol=1e-6)
+        return {"params": params, "inputs": len(x)}
     with open(base + ".json", "w") as handle:
         handle.write(model.to_json())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.save(base + ".h5")
     np.savez_compressed(base + ".npz", y=y, **{f"x{i}": value for i, value in enumerate(x)})
-    params = int(model.count_params())
     check_own_release(base, params, x, y)
     return {"params": params, "inputs": len(x)}
 
@@ -216,17 +242,29 @@ def check_own_release(base: str, params: int, x: list[Any], y: Any) -> None:
     np.testing.assert_allclose(again, y, atol=1e-5)
 
 
+def check_own_archive(base: str, params: int, x: list[Any], y: Any) -> None:
+    """The release's own ``load_model`` reads back the ``.keras`` archive it saved."""
+    K.backend.clear_session()
+    model = K.models.load_model(base + ".keras", compile=False, custom_objects=corpus_layers.CUSTOM_OBJECTS)
+    assert model.count_params() == params, (base, model.count_params(), params)
+    again = np.asarray(model.predict(x if len(x) > 1 else x[0], verbose=0))
+    np.testing.assert_allclose(again, y, atol=1e-5)
+
+
 def main(argv: Any = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("outdir")
     parser.add_argument("--label", help="source label (default: OUTDIR's name)")
     parser.add_argument("--only", nargs="*", help="models to save (default: all)")
+    parser.add_argument("--archives-only", action="store_true", help="write only the .keras archives")
     args = parser.parse_args(argv)
     if "keras_deser" in sys.modules:
         sys.exit("make_corpus.py: keras_deser must not be loaded (unset KERAS_DESER_INSTALL)")
     os.makedirs(args.outdir, exist_ok=True)
     label = args.label or os.path.basename(os.path.normpath(args.outdir))
-    models = {name: save(name, args.outdir) for name in (args.only or MODELS)}
+    models = {name: save(name, args.outdir, args.archives_only) for name in (args.only or MODELS)}
+    if args.archives_only:
+        return 0
     path = os.path.join(args.outdir, "manifest.json")
     if args.only and os.path.exists(path):
         with open(path) as handle:

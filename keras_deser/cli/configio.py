@@ -12,6 +12,7 @@ import importlib
 import json
 import os
 import sys
+import zipfile
 from typing import Any
 
 from .. import _state
@@ -89,6 +90,10 @@ def read_config(path: str | None, note: Any = None) -> tuple[dict[str, Any], str
             text = _read_hdf5_model_config(path, label)
             label_inner = f"{label}:/model_config"
             return _parse_text(text, label_inner), label_inner
+        if zipfile.is_zipfile(path):  # a .keras archive (Keras 2.12+, Keras 3): its config.json
+            text = _read_archive_config(path, label)
+            label_inner = f"{label}:/config.json"
+            return _parse_text(text, label_inner), label_inner
         with open(path, "rb") as handle:
             raw = handle.read()
     except OSError as exc:
@@ -98,6 +103,16 @@ def read_config(path: str | None, note: Any = None) -> tuple[dict[str, Any], str
     except UnicodeDecodeError:
         raise CLIError("not a UTF-8 JSON file nor an HDF5 file", file=label) from None
     return _parse_text(text, label), label
+
+
+def _read_archive_config(path: str, label: str) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if "config.json" not in archive.namelist():
+                raise CLIError("zip file without a config.json (not a .keras archive)", file=label)
+            return archive.read("config.json").decode("utf-8-sig")
+    except (zipfile.BadZipFile, UnicodeDecodeError) as exc:
+        raise CLIError(f"cannot read as a .keras archive: {exc}", file=label) from None
 
 
 def _read_hdf5_model_config(path: str, label: str) -> str:

@@ -4,7 +4,9 @@ Reads FILE (a JSON config, an HDF5 file with ``model_config``, or a
 ``.keras`` archive's ``config.json``), translates the config for RELEASE
 (:func:`keras_deser.translate`) and writes OUT: an HDF5 copy of FILE with
 only ``model_config`` replaced (weights untouched) when OUT ends in
-``.h5``/``.hdf5``, the translated JSON otherwise.  The target release's own
+``.h5``/``.hdf5`` (from a ``.keras`` archive: a Keras 2 HDF5 file with its
+weights, :func:`keras_deser.archives.archive_to_hdf5`), the translated
+JSON otherwise.  The target release's own
 loader reads OUT without keras_deser.  No TensorFlow/Keras is imported.
 """
 
@@ -30,7 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="target release: " + ", ".join(name for name, _ in RELEASES) + " (or X.Y)",
     )
     parser.add_argument(
-        "-o", "--output", required=True, metavar="OUT", help="output file: .h5/.hdf5 (HDF5 source) or JSON"
+        "-o", "--output", required=True, metavar="OUT",
+        help="output file: .h5/.hdf5 (HDF5 or .keras source, weights included) or JSON"
     )
 
 
