@@ -54,7 +54,8 @@ class Shipped(NamedTuple):
     places: tuple[str, ...]
 
 
-_CACHE: dict[str, Shipped] = {}
+#: flavour -> (its listed code, the places whose top-level package was not imported yet).
+_CACHE: dict[str, tuple[Shipped, tuple[str, ...]]] = {}
 
 
 def _lambda_constants(code: Any) -> list[Any]:
@@ -73,7 +74,7 @@ def _lambda_constants(code: Any) -> list[Any]:
 
 def _module(name: str) -> Any:
     module = sys.modules.get(name)
-    if module is None and name.split(".")[0] in sys.modules:
+    if module is None:
         try:
             module = importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a place this install lacks: nothing collected there
@@ -81,21 +82,25 @@ def _module(name: str) -> Any:
     return module
 
 
+def _top(place: str) -> str:
+    return place.split(".")[0].split(":")[0]
+
+
 def shipped(flavour: str) -> Shipped:
-    """The listed code of ``flavour`` (cached once every listed place could be read)."""
+    """The listed code of ``flavour``, collected once (again only when a pending package got imported)."""
     cached = _CACHE.get(flavour)
-    if cached is not None:
-        return cached
+    if cached is not None and not any(_top(place) in sys.modules for place in cached[1]):
+        return cached[0]
     places = policy.release_policy(flavour).shipped_lambdas
     codes: list[tuple[Any, str]] = []
     read: list[str] = []
-    complete = True
+    pending: list[str] = []
     for place in places:
         module_name, _, function_name = place.partition(":")
-        module = _module(module_name)
-        if module is None:
-            complete = False
+        if _top(place) not in sys.modules:
+            pending.append(place)  # never import TensorFlow or Keras here
             continue
+        module = _module(module_name)
         code = getattr(getattr(module, function_name, None), "__code__", None)
         if isinstance(code, types.CodeType):
             read.append(f"{module_name}.{function_name}")
@@ -103,8 +108,7 @@ def shipped(flavour: str) -> Shipped:
             codes.extend((const, name) for const in _lambda_constants(code))
     result = Shipped(tuple(codes), {marshal.dumps(code): name for code, name in codes},
                      frozenset(place.partition(":")[0] for place in places), tuple(read))
-    if complete:
-        _CACHE[flavour] = result
+    _CACHE[flavour] = (result, tuple(pending))
     return result
 
 
