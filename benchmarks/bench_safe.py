@@ -14,7 +14,11 @@ median of each is reported with their ratio:
   ``Dense(1500)`` whose ``bias_initializer`` is a ``Constant`` of 1,500
   ints (300,000 junk ints in all);
 * ``application``: the largest ``keras.applications`` model of the release
-  by JSON size (built with ``weights=None``).
+  by JSON size (built with ``weights=None``);
+* ``InceptionResNetV2``: on Keras 2 up to 2.9, 40 ``Lambda`` layers holding
+  the release's own code, which safe mode compares byte for byte with the
+  installed code (:mod:`keras_deser.shipped_code`); a ``CustomScaleLayer``
+  from Keras 2.12 on.
 
 Also printed: the time of :func:`keras_deser.audit` alone on each config.
 """
@@ -74,6 +78,16 @@ def application_config(keras: Any) -> tuple[str, str]:
     return best
 
 
+def inception_config(keras: Any) -> str:
+    text = keras.applications.InceptionResNetV2(weights=None).to_json()
+    keras.backend.clear_session()
+    return text
+
+
+def _labelled(label: str, named: tuple[str, str]) -> tuple[str, str]:
+    return f"{label} ({named[0]})", named[1]
+
+
 def _time(function: Callable[[], Any]) -> float:
     start = time.perf_counter()
     function()
@@ -100,6 +114,7 @@ def measure(text: str, rounds: int) -> dict[str, float]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", default="", help="run only the cases whose label starts with this")
     args = parser.parse_args(argv)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
     keras = _keras()
@@ -107,9 +122,15 @@ def main(argv: list[str]) -> int:
 
     keras_deser.install()
     try:
-        hostile = json.dumps(hostile_config())
-        name, application = application_config(keras)
-        for label, text in (("hostile", hostile), (f"application ({name})", application)):
+        cases: list[tuple[str, Callable[[], tuple[str, str]]]] = [
+            ("hostile", lambda: ("hostile", json.dumps(hostile_config()))),
+            ("application", lambda: _labelled("application", application_config(keras))),
+            ("InceptionResNetV2", lambda: ("InceptionResNetV2", inception_config(keras))),
+        ]
+        for key, build in cases:
+            if args.only and not key.startswith(args.only):
+                continue
+            label, text = build()
             figures = measure(text, args.rounds)
             print(f"{label}: {len(text) / 1e6:.2f} MB, plain {figures['plain']:.3f} s, safe {figures['safe']:.3f} s, "
                   f"ratio {figures['safe'] / figures['plain']:.2f}, audit alone {figures['audit']:.3f} s", flush=True)

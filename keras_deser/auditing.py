@@ -20,7 +20,7 @@ import binascii
 import sys
 from typing import Any, Callable, Iterable, NamedTuple, Optional
 
-from . import _state
+from . import _state, shipped_code
 from . import safe_policy as policy
 from .builtins import builtin_groups, keras_builtins
 from .flavours import UPSTREAM_PACKAGES
@@ -112,6 +112,14 @@ _STRUCTURAL_KINDS = frozenset(("bytecode", "limit"))
 
 _REASON_CODE = "carries Python bytecode or a pickle (Lambda-like layer)"
 _REASON_FACTORY = "a factory callable would be called with arguments from the config"
+
+
+def _not_shipped_reason() -> str:
+    places = shipped_code.shipped(_state.binding.flavour.name).places
+    return ("a Lambda whose bytecode is not identical to the installed release's own code ("
+            + (", ".join(places) or "not found in this install")
+            + "), e.g. a model saved with another install path or Python version, or altered: "
+            "pass trusted=['Lambda'] to load it if you trust its source")
 
 # --- what the loaded release holds ------------------------------------------
 
@@ -449,9 +457,10 @@ def check_node(config: dict[Any, Any], module_objects: Any, custom_objects: Any,
     differ is what the names resolve to with this call's ``module_objects``.
     """
     findings: list[Finding] = []
+    harmless = False
     if "class_name" in config:
-        _node(config, None, module_objects, custom_objects, None, trusted, "config", findings, True)
-    if not is_trusted("Lambda", _MISSING, trusted):
+        harmless = _node(config, None, module_objects, custom_objects, None, trusted, "config", findings, True)
+    if not harmless and not is_trusted("Lambda", _MISSING, trusted):
         inner = config.get("config")
         for link, values in ((None, config), (_link(None, "config"), inner if isinstance(inner, dict) else {})):
             for key, value in values.items():
@@ -476,8 +485,13 @@ def check_name(name: Any, obj: Any, module_objects: Any, custom_objects: Any,
 
 
 def _node(node: dict[Any, Any], link: Link, module_objects: Any, custom_objects: Any, builtins: Any,
-          trusted: tuple[Any, ...], root: str, findings: list[Finding], shallow: bool) -> None:
-    """Findings for one dict that names an object (``class_name`` + ``config``)."""
+          trusted: tuple[Any, ...], root: str, findings: list[Finding], shallow: bool) -> bool:
+    """Findings for one dict that names an object (``class_name`` + ``config``).
+
+    True when the object is the release's built-in ``Lambda`` carrying the
+    release's own code (:func:`keras_deser.shipped_code.lambda_verdict`):
+    its ``config`` is checked in full, not to be walked for bytecode.
+    """
     add = findings.append
     class_name = node["class_name"]
     inner = node.get("config")
@@ -501,11 +515,11 @@ def _node(node: dict[Any, Any], link: Link, module_objects: Any, custom_objects:
             add(Finding(path, short_repr(inner), "function", "unresolved",
                         None if is_trusted("function", _MISSING, trusted) else
                         "a function form whose config is not a function name"))
-            return
+            return False
         obj, source = user_object(inner)
         if obj is not _MISSING:
             add(Finding(path, inner, "function", source, decide(inner, obj, source, False, trusted)))
-            return
+            return False
         known = tables.functions.get(inner, _MISSING) if tables is not None else _MISSING
         in_keras = (isinstance(module_name, str) and tables is not None
                     and module_name.split(".")[0] in tables.module_packages)
@@ -516,15 +530,15 @@ def _node(node: dict[Any, Any], link: Link, module_objects: Any, custom_objects:
         if reason and (is_trusted(inner, _MISSING, trusted) or is_trusted(module_name, _MISSING, trusted)):
             reason = None
         add(Finding(path, inner, "function", "keras" if known is not _MISSING else "unresolved", reason))
-        return
+        return False
     if isinstance(class_name, str) and class_name in policy.NEW_FORMAT_DATA_FORMS:
-        return
+        return False
     if (isinstance(class_name, str) and class_name.startswith("__") and class_name.endswith("__")
             and len(class_name) > 4):
         if class_name not in policy.CODE_CLASSES and not is_trusted(class_name, _MISSING, trusted):
             add(Finding(_render(root, link, "class_name"), class_name, None, "unresolved",
                         "a Keras 3-style form safe mode does not know"))
-            return
+            return False
 
     if module_name is not None or registered_name is not None:
         obj, source = user_object(class_name)
@@ -548,8 +562,16 @@ def _node(node: dict[Any, Any], link: Link, module_objects: Any, custom_objects:
             obj, source = _resolve(class_name, module_objects, custom_objects, builtins, False)
     else:
         obj, source = _resolve(class_name, module_objects, custom_objects, builtins, False)
-    add(Finding(_render(root, link, "class_name"), display_name(class_name), _kind(obj), source,
-                decide(class_name, obj, source, True, trusted)))
+    reason = decide(class_name, obj, source, True, trusted)
+    verdict = shipped_code.OTHER
+    if reason is not None and tables is not None and obj is not _MISSING \
+            and obj is tables.everything.get(policy.SHIPPED_LAMBDA_CLASS):
+        verdict = shipped_code.lambda_verdict(inner, _state.binding.flavour.name)
+        if verdict == shipped_code.HARMLESS:
+            reason = None
+        elif verdict == shipped_code.NOT_SHIPPED:
+            reason = _not_shipped_reason()
+    add(Finding(_render(root, link, "class_name"), display_name(class_name), _kind(obj), source, reason))
     if isinstance(class_name, str) and class_name in policy.CODE_CLASSES and obj is _MISSING \
             and not is_trusted(class_name, _MISSING, trusted):
         findings[-1] = findings[-1]._replace(unsafe=_REASON_CODE)
@@ -566,6 +588,7 @@ def _node(node: dict[Any, Any], link: Link, module_objects: Any, custom_objects:
             if key != "name" and isinstance(item, str):
                 _inner_string(item, inner_link, key, key in named, module_objects, custom_objects, builtins,
                               trusted, root, findings)
+    return verdict == shipped_code.HARMLESS
 
 
 def _inner_string(item: str, link: Link, key: Any, function_name: bool, module_objects: Any, custom_objects: Any,
@@ -650,14 +673,17 @@ def walk(config: Any, module_objects: Any, custom_objects: Any, trusted: tuple[A
             continue
         if isinstance(node, dict):
             items = list(node.items())
+            harmless = False
             if "class_name" in node and ("config" in node or "module" in node or "registered_name" in node):
-                _node(node, link, module_objects, custom_objects, builtins, trusted, root, findings, False)
+                harmless = _node(node, link, module_objects, custom_objects, builtins, trusted, root, findings, False)
             for key, value in items:
                 if type(value) is str and value == policy.LAMBDA_TYPE_VALUE and str(key).endswith("_type") \
                         and not lambda_trusted:
                     add(Finding(_render(root, link, key), "lambda", "bytecode", "unresolved",
                                 f"carries Python bytecode ({key} 'lambda')"))
             for key, value in reversed(items):
+                if harmless and key == "config":
+                    continue  # the release's own Lambda code, its config checked in full by _node
                 value_type = type(value)
                 if value_type is dict or value_type is list or value_type is tuple or (
                         (value_type is str or value_type is bytes) and len(value) >= 20) or isinstance(

@@ -27,7 +27,7 @@ __all__ = [
     "BELT_NAMES", "STDLIB_FALLBACK", "UPSTREAM_CODE_PACKAGES", "RISKY_ARGUMENT_EXEMPT",
     "HARMLESS_ARGUMENT_VALUES", "FOREIGN_DANGEROUS", "FUNCTION_ARGUMENT",
     "IMPURE_TF_API_PARTS", "ReleasePolicy", "RELEASES", "release_policy",
-    "MAX_DEPTH", "MAX_NODES", "MAX_STRING",
+    "MAX_DEPTH", "MAX_NODES", "MAX_STRING", "SHIPPED_LAMBDA_CLASS", "SHIPPED_LAMBDA_KEYS", "MAX_SHIPPED_LAMBDA_STRING",
 ]
 
 #: Class names whose configs carry Python bytecode, a pickle or a module to
@@ -279,11 +279,28 @@ class ReleasePolicy(NamedTuple):
     #: yet loads ``'GlorotUniform'`` configs): the built-in table lists every
     #: public class under its own name too.
     class_own_names: bool = True
+    #: Places (``module:function``) of the release's own code whose
+    #: ``<lambda>`` code constants (at any depth) a ``Lambda`` config may
+    #: carry in safe mode, as bytes identical to ``marshal.dumps`` of the
+    #: installed code (:mod:`keras_deser.shipped_code`): the residual scaling
+    #: of Keras 2's ``InceptionResNetV2`` (a ``CustomScaleLayer`` from Keras
+    #: 2.12 on, which needs no entry).
+    shipped_lambdas: tuple[str, ...] = ()
 
 
 #: Rows by flavour name (:data:`keras_deser.flavours.FLAVOURS`); others get the default.
 RELEASES: dict[str, ReleasePolicy] = {
     "tf_keras": ReleasePolicy(module_aliases=("keras",)),
+    # TF 1.15's tf.keras.applications run keras_applications; TF 2.0-2.5 their own copy.
+    "tf.python.keras": ReleasePolicy(shipped_lambdas=(
+        "keras_applications.inception_resnet_v2:inception_resnet_block",
+        "tensorflow.python.keras.applications.inception_resnet_v2:inception_resnet_block",
+    )),
+    "keras-2.6": ReleasePolicy(shipped_lambdas=("keras.applications.inception_resnet_v2:inception_resnet_block",)),
+    # Keras 2.10 and 2.11 are not in the test matrix (read from their layout, unverified);
+    # 2.12 has a CustomScaleLayer there and the place holds no lambda.
+    "keras-2.10": ReleasePolicy(shipped_lambdas=("keras.applications.inception_resnet_v2:inception_resnet_block",)),
+    "keras-2.11": ReleasePolicy(shipped_lambdas=("keras.applications.inception_resnet_v2:inception_resnet_block",)),
 }
 
 _DEFAULT = ReleasePolicy()
@@ -301,3 +318,16 @@ def release_policy(flavour_name: str) -> ReleasePolicy:
 MAX_DEPTH = 50_000
 MAX_NODES = 20_000_000
 MAX_STRING = 64 * 1024 * 1024
+
+#: The built-in class (by its public name) whose config may carry the
+#: release's own lambda code.
+SHIPPED_LAMBDA_CLASS = "Lambda"
+#: The keys of a Keras 2 ``Lambda`` config (``Lambda.get_config`` of Keras
+#: 2.9, TF 1.15, 2.4, 2.6, without ``mask``) that may come with the
+#: release's own lambda code: a config with any other key is refused.
+SHIPPED_LAMBDA_KEYS: frozenset[str] = frozenset(
+    ("name", "trainable", "dtype", "function", "function_type", "module", "output_shape", "output_shape_type",
+     "output_shape_module", "arguments")
+)
+#: The longest layer name or string argument such a config may hold.
+MAX_SHIPPED_LAMBDA_STRING = 4096

@@ -212,16 +212,10 @@ def test_every_application_audits_clean_and_builds_in_safe_mode(safe_installed):
             keras_deser.set_safe_mode(True)
             continue
         report = keras_deser.audit(json.loads(model.to_json()))
-        if report.unsafe and all(_is_the_applications_own_lambda(finding) for finding in report.unsafe):
-            continue  # e.g. InceptionResNetV2 of Keras 2: a Lambda layer, whose bytecode safe mode refuses
         if report.unsafe:
             failures.append(f"{name}: {report.unsafe[:3]}")
         keras.backend.clear_session()
     assert not failures, "\n".join(failures)
-
-
-def _is_the_applications_own_lambda(finding):
-    return finding.name in ("Lambda", "lambda", "<bytecode>")
 
 
 @pytest.mark.parametrize("name", _LOADED_APPLICATIONS)
