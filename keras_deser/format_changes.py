@@ -106,6 +106,11 @@ class FormatChange(NamedTuple):
     up: FixFunction | None = None
     #: Apply only to the outermost object (the model being loaded).
     top_only: bool = False
+    #: Apply only to the outermost object, and only when the loader called
+    #: says which kind of object it builds and it is one of these
+    #: (``"layers"``: Keras 3's ``layers.deserialize``, which passes upstream's
+    #: deserializer no ``module_objects``); empty: whatever the kind.
+    top_kinds: tuple[str, ...] = ()
 
 
 # --- the vocabulary of releases ---------------------------------------------------------
@@ -479,6 +484,17 @@ def _with_layer_module(value: Any) -> Any:
     return new
 
 
+def _layer_module_up(obj: Obj) -> Fix | None:
+    class_name = obj.get("class_name")
+    if "module" in obj or not isinstance(class_name, str):
+        return None
+    # registered_name = class_name: Keras 3 looks it up among the custom objects
+    # first (so custom_objects={'Dense': ...} and 'Package>Name' classes resolve
+    # as in Keras 2) and accepts it for a built-in.
+    new = dict(obj, module="keras.layers", registered_name=class_name)
+    return Fix(new, "module 'keras.layers' for Keras 3's layers.deserialize", ("module",))
+
+
 def _wrapped_module_up(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     keys = WRAPPED_LAYER_KEYS.get(str(obj.get("class_name")), ())
@@ -602,6 +618,11 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
         "model-module-top", "module-moved", "3.0", tuple(KERAS3_MODEL_MODULES),
         "Keras 3 locates the outermost model by its module key",
         up=_model_module_up, top_only=True,
+    ),
+    FormatChange(
+        "layer-module-top", "object-form", "3.0", (),
+        "Keras 3's layers.deserialize locates a layer by its module key (it passes no module_objects)",
+        up=_layer_module_up, top_only=True, top_kinds=("layers",),
     ),
     FormatChange(
         "call-nodes", "node-form", "3.0", (),

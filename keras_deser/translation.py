@@ -104,9 +104,11 @@ def _plan(target: Version) -> _Plan:
 
 
 class _Walk:
-    def __init__(self, plan: _Plan, custom: Iterable[str]) -> None:
+    def __init__(self, plan: _Plan, custom: Iterable[str], kind: str | None = None) -> None:
         self.plan = plan
         self.custom = frozenset(custom)
+        #: The kind of the outermost object, when the loader called says (``"layers"``).
+        self.kind = kind
         self.changes: list[Change] = []
 
     def value(self, value: Any, parts: tuple[Any, ...]) -> Any:
@@ -148,6 +150,8 @@ class _Walk:
             if not isinstance(current, dict):
                 break
             if row.top_only and not top:
+                continue
+            if row.top_kinds and self.kind not in row.top_kinds:
                 continue
             try:
                 result = fix(current)
@@ -234,8 +238,8 @@ def translate(
     return Translation(_copy(result.config), result.changes)
 
 
-def _translate(config: Any, target: Version, custom: Iterable[str]) -> Translation:
-    walk = _Walk(_plan(target), custom)
+def _translate(config: Any, target: Version, custom: Iterable[str], kind: str | None = None) -> Translation:
+    walk = _Walk(_plan(target), custom, kind)
     new = walk.value(config, ())
     for change in walk.changes:
         if change.rule in _NEEDS_KERAS_DESER:
@@ -373,13 +377,22 @@ def _custom_names(custom_objects: Any) -> list[str]:
     return names
 
 
-def run_translated(call: Callable[[Any], T], config: Any, custom_objects: Any = None) -> T:
+def run_translated(
+    call: Callable[[Any], T], config: Any, custom_objects: Any = None, kind: str | None = None,
+    inner_of: str | None = None,
+) -> T:
     """Run ``call(config)`` with ``config`` translated for the bound release.
 
     Only the outermost call of a thread translates (what it builds is
     already translated); nested calls run ``call(config)`` as is.  In safe
     mode both the config as it came in and the translated config are
     audited before anything is built.
+
+    ``kind``: what the loader called builds, when it says (``"layers"`` for
+    a kind's public ``deserialize``): rows with ``top_kinds`` apply to the
+    outermost object only for their kinds.  ``inner_of``: ``config`` is the
+    inner config of a model class's ``from_config`` (no ``class_name``): it
+    is translated as the config of a ``{'class_name': inner_of}`` object.
     """
     depth = getattr(_LOCAL, "depth", 0)
     if depth or not isinstance(config, dict):
@@ -388,14 +401,19 @@ def run_translated(call: Callable[[Any], T], config: Any, custom_objects: Any = 
 
     custom = custom_objects if isinstance(custom_objects, dict) else None
     safe = is_safe_mode()
-    result = _translate(config, bound_release(), _custom_names(custom_objects))
-    if safe and result.config is not config:
-        _guard_incoming(config, result.changes, custom)
+    whole = {"class_name": inner_of, "config": config} if inner_of is not None else config
+    result = _translate(whole, bound_release(), _custom_names(custom_objects), kind)
+    if safe and result.config is not whole:
+        _guard_incoming(whole, result.changes, custom)
     if safe:
         guard_config(result.config, None, custom)
+    translated = result.config
+    if inner_of is not None:
+        inner = translated.get("config") if isinstance(translated, dict) else None
+        translated = inner if isinstance(inner, dict) else config
     _LOCAL.depth = depth + 1
     try:
-        return call(result.config)
+        return call(translated)
     finally:
         _LOCAL.depth = depth
 

@@ -575,10 +575,120 @@ def test_layers_deserialize_and_sequential_from_config_translate():
     with open(os.path.join(CORPUS, env, "manifest.json")) as handle:
         params = json.load(handle)["models"]["sequential"]["params"]
     dense = next(layer for layer in config["config"]["layers"] if layer["class_name"] == "Dense")
-    keras3 = translation.bound_release() >= (3, 0)
     with keras_deser.patched(translate=True):
         model = keras.Sequential.from_config(copy.deepcopy(config["config"]))
-        if not keras3:  # Keras 3's layers.deserialize wants a module key translation cannot know (docs)
-            layer = keras.layers.deserialize(copy.deepcopy(dense))
-            assert layer.units == dense["config"]["units"]
+        layer = keras.layers.deserialize(copy.deepcopy(dense))
+        assert layer.units == dense["config"]["units"]
     assert model.count_params() == params
+
+
+# --- lone objects and inner configs (kind deserializers, model classes' from_config) ---------
+
+#: Config keys of a layer whose dict values are objects of a kind, with the kind's module.
+_KIND_KEYS = (("_initializer", "initializers"), ("_regularizer", "regularizers"), ("_constraint", "constraints"))
+
+
+def _others() -> list[str]:
+    """Corpus sources of other formats than this env's (one per format family)."""
+    own = translation.bound_release()
+    return [env for env in ("tf1.15", "tf2.9", "tf2.15", "tf2.21-tf_keras", "keras3-jax")
+            if parse_release(SOURCES[env]) != own]
+
+
+def _lone(env: str, model: str) -> list[tuple[str, dict]]:
+    with open(os.path.join(CORPUS, env, model + ".json")) as handle:
+        config = json.load(handle)
+    found = []
+    for entry in config["config"]["layers"]:
+        if entry["class_name"] == "InputLayer":
+            continue
+        found.append(("layers", {key: value for key, value in entry.items() if key not in ("name", "inbound_nodes")}))
+        for key, value in entry["config"].items():
+            for suffix, kind in _KIND_KEYS:
+                if key.endswith(suffix) and isinstance(value, dict):
+                    found.append((kind, value))
+    return found
+
+
+def test_lone_objects_of_other_releases_deserialize_by_kind():
+    # keras.layers.deserialize / initializers / regularizers / constraints of
+    # one object saved by another release (Keras 3's layers.deserialize
+    # passes no module_objects: the kind deserializer row says it is a layer).
+    layers = _keras()
+    keras = layers.keras
+    checked = 0
+    for env in _others():
+        for model in ("mlp", "merge", "rnn", "shared"):
+            for kind, obj in _lone(env, model):
+                with keras_deser.patched(translate=True):
+                    made = getattr(keras, kind).deserialize(copy.deepcopy(obj), custom_objects=layers.CUSTOM_OBJECTS)
+                assert made is not None and not isinstance(made, (str, dict)), (env, model, kind, obj)
+                if kind == "layers":
+                    assert made.name == obj["config"]["name"]
+                checked += 1
+    assert checked > 40
+
+
+def test_lone_keras2_layer_needs_translation_on_keras3():
+    layers = _keras()
+    keras = layers.keras
+    if translation.bound_release() < (3, 0):
+        pytest.skip("Keras 3 only: Keras 2's layers.deserialize passes module_objects")
+    kind, dense = _lone("tf2.9", "mlp")[0]
+    with pytest.raises((TypeError, ValueError)):
+        keras.layers.deserialize(copy.deepcopy(dense))
+    with keras_deser.patched():
+        with pytest.raises((TypeError, ValueError)):
+            keras.layers.deserialize(copy.deepcopy(dense))
+    with keras_deser.patched(translate=True):
+        assert keras.layers.deserialize(copy.deepcopy(dense)).units == 16
+
+
+@pytest.mark.parametrize("model", ["mlp", "shared", "rnn", "nested_free"])
+def test_inner_configs_of_other_releases_build_through_from_config(model):
+    layers = _keras()
+    keras = layers.keras
+    model = "sequential" if model == "nested_free" else model
+    for env in _others():
+        with open(os.path.join(CORPUS, env, model + ".json")) as handle:
+            config = json.load(handle)
+        with open(os.path.join(CORPUS, env, "manifest.json")) as handle:
+            params = json.load(handle)["models"][model]["params"]
+        cls = keras.Sequential if config["class_name"] == "Sequential" else keras.Model
+        keras.backend.clear_session()
+        with keras_deser.patched(translate=True):
+            built = cls.from_config(copy.deepcopy(config["config"]), custom_objects=layers.CUSTOM_OBJECTS)
+        assert built.count_params() == params, (env, model)
+
+
+def test_from_config_patches_are_exact_and_reversible():
+    layers = _keras()
+    keras = layers.keras
+    from keras_deser import _state
+
+    rows = _state.binding.flavour.model_from_configs
+    classes = [vars(sys.modules[module])[name] for module, name, _ in rows
+               if module in sys.modules and name in vars(sys.modules[module])]
+    owned = {cls: vars(cls)["from_config"] for cls in classes if "from_config" in vars(cls)}
+    assert owned, rows
+    deserialize = keras.layers.deserialize
+
+    class Sub(keras.Model):
+        pass
+
+    with keras_deser.patched():  # translation off: not touched
+        assert all(vars(cls)["from_config"] is original for cls, original in owned.items())
+    with keras_deser.patched(translate=True) as sites:
+        for cls, original in owned.items():
+            replacement = vars(cls)["from_config"]
+            assert isinstance(replacement, classmethod) and replacement is not original
+            assert replacement.__func__.__wrapped__ is original.__func__
+            assert f"{cls.__module__}.{cls.__qualname__}:from_config" in keras_deser.installed_sites()
+        assert "from_config" not in vars(Sub)
+        assert Sub.from_config.__func__.__keras_deser__
+        if _state.binding.flavour.kind_deserializers:
+            assert keras.layers.deserialize is not deserialize
+            assert any(site.endswith(":deserialize") for site in sites)
+    assert all(vars(cls)["from_config"] is original for cls, original in owned.items())
+    assert keras.layers.deserialize is deserialize
+    assert not translation.loader_translation()
