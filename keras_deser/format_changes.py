@@ -92,7 +92,7 @@ class FormatChange(NamedTuple):
     name: str
     #: ``class-renamed``, ``class-added``, ``argument-added``, ``argument-removed``,
     #: ``argument-renamed``, ``argument-re-encoded``, ``object-form``, ``module-moved``,
-    #: ``node-form``.
+    #: ``node-form``, ``class-removed``.
     kind: str
     #: Label of the first release writing (or reading) the new form.
     since: str
@@ -111,6 +111,10 @@ class FormatChange(NamedTuple):
     #: (``"layers"``: Keras 3's ``layers.deserialize``, which passes upstream's
     #: deserializer no ``module_objects``); empty: whatever the kind.
     top_kinds: tuple[str, ...] = ()
+    #: Apply before the object's children are translated (a row that looks at
+    #: its children in the source's form: which layers of a model are Keras 3
+    #: operations).
+    before_children: bool = False
 
 
 # --- the vocabulary of releases ---------------------------------------------------------
@@ -260,6 +264,16 @@ def class_added(name: str, classes: tuple[str, ...], since: str) -> FormatChange
     return FormatChange(name, "class-added", since, classes, f"classes first present in {since}", down=fix)
 
 
+def class_removed(name: str, classes: tuple[str, ...], since: str) -> FormatChange:
+    """Classes gone from ``since`` on: a target at or after it lacks them."""
+
+    def fix(obj: Obj) -> Fix | None:
+        class_name = str(obj.get("class_name"))
+        raise Blocked(f"class {class_name!r} does not exist from Keras {since} on", class_name, ("class_name",))
+
+    return FormatChange(name, "class-removed", since, classes, f"classes removed in {since}", up=fix)
+
+
 # --- the fixes that need more than a helper ---------------------------------------------
 
 #: Keys of the 2.13+ / Keras 3 nested-object form that 2.x before 2.13 never wrote.
@@ -319,7 +333,7 @@ def _dtype_policy_down(obj: Obj) -> Fix | None:
 def _policy_up(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     name = config.get("name") if config is not None else None
-    if not isinstance(name, str) or "module" in obj:
+    if not isinstance(name, str):
         return None
     return Fix(name, f"Policy dict to policy name {name!r}", ())
 
@@ -395,11 +409,40 @@ def _node_tensors(value: Any, out: list[list[Any]]) -> bool:
     return False
 
 
+#: Names of the positional call arguments after the first, for layers that
+#: take several tensors (Keras 2 nodes carry them as keyword arguments).
+CALL_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "MultiHeadAttention": ("value", "key"),
+    "GroupedQueryAttention": ("value", "key"),
+    "RNN": ("initial_state",), "SimpleRNN": ("initial_state",), "LSTM": ("initial_state",),
+    "GRU": ("initial_state",), "Bidirectional": ("initial_state",),
+}
+
+
+def _tensor_history(value: Any) -> Any:
+    """A Keras 3 call argument in Keras 2's node form (tensors as ``[layer, node, tensor]``).
+
+    ``_NOT_CARRIED`` for what has no such form (a structure that is not tensors).
+    """
+    if isinstance(value, dict):
+        found: list[list[Any]] = []
+        return found[0] if _node_tensors(value, found) else _NOT_CARRIED
+    if isinstance(value, list):
+        items = [_tensor_history(item) for item in value]
+        return _NOT_CARRIED if any(item is _NOT_CARRIED for item in items) else items
+    return value
+
+
+_NOT_CARRIED = object()
+
+
 def _nodes_down(obj: Obj) -> Fix | None:
     nodes = obj.get("inbound_nodes")
     if not isinstance(nodes, list) or not any(isinstance(node, dict) for node in nodes):
         return None
     legacy = []
+    class_name = str(obj.get("class_name"))
+    names = CALL_ARGUMENTS.get(class_name, ())
     for index, node in enumerate(nodes):
         if not isinstance(node, dict):
             legacy.append(node)
@@ -407,21 +450,175 @@ def _nodes_down(obj: Obj) -> Fix | None:
         args = node.get("args") or []
         kwargs = node.get("kwargs") or {}
         tensors: list[list[Any]] = []
-        if len(args) != 1 or not _node_tensors(args[0], tensors) or not isinstance(kwargs, dict):
+        if not args or len(args) > len(names) + 1 or not _node_tensors(args[0], tensors) or not isinstance(
+            kwargs, dict
+        ):
             raise Blocked(
-                "a Keras 3 node with other than one tensor argument has no Keras 2 form",
-                str(obj.get("class_name")),
+                f"a Keras 3 node with {len(args)} positional call arguments has no Keras 2 form"
+                + (f" ({class_name} takes {1 + len(names)})" if names else " (Keras 2 nodes take one)"),
+                class_name,
                 ("inbound_nodes", index),
             )
         # Keras 3 records call arguments left at None (``mask=None``), which
         # Keras 2 layers' ``call`` may not take; None is their default anyway.
-        plain = {
-            key: value for key, value in kwargs.items() if value is not None and not isinstance(value, (dict, list))
-        }
+        # A ``mask`` tensor is the one Keras 2 propagates by itself.
+        plain: dict[str, Any] = {}
+        for key, value in list(zip(names, args[1:])) + list(kwargs.items()):
+            carried = _tensor_history(value) if value is not None and key != "mask" else _NOT_CARRIED
+            if carried is not _NOT_CARRIED:
+                plain[key] = carried
         legacy.append([history + [plain] for history in tensors])
     new = dict(obj)
     new["inbound_nodes"] = legacy
     return Fix(new, "Keras 3 call nodes to Keras 2 node lists", ("inbound_nodes",))
+
+
+#: Module of Keras 3's operations, which Keras 3 records as layers of a
+#: functional model (``NotEqual``/``Any`` computing the masks of ``Embedding``
+#: and ``Masking`` under the TensorFlow and JAX backends).
+KERAS3_OPS_MODULE = "keras.src.ops."
+
+
+def _history_names(value: Any, out: list[tuple[str, bool]], mask: bool) -> None:
+    """``(layer name, only as a mask)`` of every tensor a Keras 3 node argument refers to."""
+    if isinstance(value, dict):
+        if value.get("class_name") == _KERAS_TENSOR:
+            history = (value.get("config") or {}).get("keras_history")
+            if isinstance(history, list) and history and isinstance(history[0], str):
+                out.append((history[0], mask))
+            return
+        for key, item in value.items():
+            _history_names(item, out, mask or key == "mask")
+    elif isinstance(value, list):
+        for item in value:
+            _history_names(item, out, mask)
+
+
+def _output_names(value: Any) -> list[str]:
+    """Layer names of a functional config's ``output_layers`` (triples, or lists of them)."""
+    if isinstance(value, list) and value and isinstance(value[0], str):
+        return [value[0]]
+    if isinstance(value, list):
+        return [name for item in value for name in _output_names(item)]
+    return []
+
+
+def _mask_ops_down(obj: Obj) -> Fix | None:
+    config = _config_of(obj)
+    layers = config.get("layers") if config is not None else None
+    if not isinstance(layers, list):
+        return None
+    ops = {
+        str(layer.get("name")): layer for layer in layers
+        if isinstance(layer, dict) and str(layer.get("module", "")).startswith(KERAS3_OPS_MODULE)
+    }
+    if not ops:
+        return None
+    uses: list[tuple[str, str, bool]] = []  # (user, used, only as a mask)
+    for layer in layers:
+        if isinstance(layer, dict):
+            found: list[tuple[str, bool]] = []
+            _history_names(layer.get("inbound_nodes"), found, False)
+            uses.extend((str(layer.get("name")), name, mask) for name, mask in found)
+    removable = set(ops) - set(_output_names(config.get("output_layers")))  # type: ignore[union-attr]
+    changed = True
+    while changed:  # an operation stays when something kept computes with it (not as a mask)
+        changed = False
+        for user, used, mask in uses:
+            if used in removable and user not in removable and not mask:
+                removable.discard(used)
+                changed = True
+    stays = sorted(name for name in ops if name not in removable)
+    if stays:
+        layer = ops[stays[0]]
+        raise Blocked(
+            f"Keras 3 operation {layer.get('class_name')!r} (layer {stays[0]!r}) computes part of the model; "
+            "Keras 2 has no operation layers",
+            str(layer.get("class_name")),
+            ("config", "layers", layers.index(layer)),
+        )
+    new = dict(config)  # type: ignore[arg-type]
+    new["layers"] = [layer for layer in layers if not (isinstance(layer, dict) and layer.get("name") in removable)]
+    return Fix(
+        _with_config(obj, new),
+        f"dropped Keras 3 mask operations {', '.join(sorted(removable))} "
+        "(Keras 2 propagates masks itself)",
+        ("config", "layers"),
+    )
+
+
+def _skips_first_node(layer: Any) -> bool:
+    """Whether Keras 2 numbers this nested layer's call nodes from 1.
+
+    A Keras 2 model built on its own inputs holds a node of its own first
+    (``_should_skip_first_node`` in Keras 2.9's functional.py, ``Network``'s
+    in TF 1.15), which configs leave out: a functional model always, a
+    Sequential one when it has an input (an InputLayer first, or a first
+    layer with a batch shape).  Keras 3 models hold no such node.
+    """
+    if not isinstance(layer, dict):
+        return False
+    config = layer.get("config")
+    if not isinstance(config, dict) or not isinstance(config.get("layers"), list):
+        return False
+    if "input_layers" in config:
+        return True
+    first = config["layers"][0] if config["layers"] else None
+    if layer.get("class_name") != "Sequential" or not isinstance(first, dict):
+        return False
+    first_config = first.get("config")
+    shaped = isinstance(first_config, dict) and ("batch_input_shape" in first_config or "batch_shape" in first_config)
+    return first.get("class_name") == "InputLayer" or shaped
+
+
+def _shift_history(value: Any, names: frozenset[str], delta: int, keras3: bool) -> Any:
+    """``value`` with the node index of references to ``names`` moved by ``delta``."""
+    if keras3 and isinstance(value, dict):
+        if value.get("class_name") == _KERAS_TENSOR:
+            config = value.get("config")
+            history = config.get("keras_history") if isinstance(config, dict) else None
+            if isinstance(history, list) and len(history) == 3 and history[0] in names:
+                moved = [history[0], history[1] + delta, history[2]]
+                return dict(value, config=dict(config, keras_history=moved))  # type: ignore[arg-type]
+            return value
+        return {key: _shift_history(item, names, delta, keras3) for key, item in value.items()}
+    if isinstance(value, dict):
+        return {key: _shift_history(item, names, delta, keras3) for key, item in value.items()}
+    if isinstance(value, list):
+        if len(value) >= 3 and isinstance(value[0], str) and isinstance(value[1], int) and value[0] in names:
+            return [value[0], value[1] + delta] + [_shift_history(item, names, delta, keras3) for item in value[2:]]
+        return [_shift_history(item, names, delta, keras3) for item in value]
+    return value
+
+
+def _nested_nodes(delta: int) -> FixFunction:
+    def fix(obj: Obj) -> Fix | None:
+        config = _config_of(obj)
+        if config is None or not isinstance(config.get("layers"), list) or "input_layers" not in config:
+            return None
+        layers = config["layers"]
+        names = frozenset(str(layer.get("name")) for layer in layers if _skips_first_node(layer))
+        nodes = [node for layer in layers if isinstance(layer, dict) for node in layer.get("inbound_nodes") or ()]
+        keras3 = any(isinstance(node, dict) for node in nodes)
+        if not names or keras3 != (delta > 0):  # up: Keras 2 lists only; down: Keras 3 nodes only
+            return None
+        new_layers = [
+            dict(layer, inbound_nodes=_shift_history(layer.get("inbound_nodes"), names, delta, keras3))
+            if isinstance(layer, dict) and "inbound_nodes" in layer else layer
+            for layer in layers
+        ]
+        new = dict(config, layers=new_layers)
+        new["output_layers"] = _shift_history(config.get("output_layers"), names, delta, False)
+        if new == config:
+            return None
+        return Fix(
+            _with_config(obj, new),
+            f"call nodes of nested models {', '.join(sorted(names))} renumbered "
+            f"({'from 1 (Keras 2)' if delta > 0 else 'from 0 (Keras 3)'})",
+            ("config", "layers"),
+        )
+
+    return fix
 
 
 def _io_layers_down(obj: Obj) -> Fix | None:
@@ -552,7 +749,7 @@ def _shared_id_down(obj: Obj) -> Fix | None:
 
 #: Initializer classes (every name they have been written under).
 INITIALIZERS: tuple[str, ...] = (
-    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal",
+    "Constant", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "Identity", "LecunNormal",
     "LecunUniform", "Ones", "Orthogonal", "RandomNormal", "RandomUniform", "TruncatedNormal",
     "VarianceScaling", "Zeros",
 )
@@ -561,6 +758,15 @@ VARIANCE_SCALING: tuple[str, ...] = (
 )
 RNN_LAYERS: tuple[str, ...] = ("RNN", "SimpleRNN", "LSTM", "GRU", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D")
 RNN_CELLS: tuple[str, ...] = ("SimpleRNNCell", "LSTMCell", "GRUCell")
+
+#: Convolutions that took ``groups`` in Keras 2 (from TF 2.3) but not in Keras 3.
+CONV_NO_GROUPS_IN_KERAS3: tuple[str, ...] = (
+    "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose", "DepthwiseConv1D", "DepthwiseConv2D",
+    "SeparableConv1D", "SeparableConv2D",
+)
+SEPARABLE_CONV: tuple[str, ...] = ("SeparableConv1D", "SeparableConv2D")
+SPATIAL_DROPOUT: tuple[str, ...] = ("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")
+ATTENTION: tuple[str, ...] = ("Attention", "AdditiveAttention")
 
 GLOBAL_POOLING: tuple[str, ...] = tuple(
     f"Global{kind}Pooling{rank}D" for kind in ("Average", "Max") for rank in (1, 2, 3)
@@ -574,6 +780,24 @@ KERAS3_ONLY_CLASSES: tuple[str, ...] = (
     "FlaxLayer", "RMSNormalization", "ReversibleEmbedding", "STFTSpectrogram", "MelSpectrogram",
     "RandomElasticTransform", "RandomErasing", "RandomGaussianBlur", "RandomInvert", "RandomPerspective",
     "CutMix", "AugMix",
+)
+
+#: Layer classes of the 2.x releases that older releases lack, by the release
+#: dating them, read from each matrix release's ``tf.keras.layers`` (and its
+#: ``experimental.preprocessing``).  Each group is dated at the earliest release
+#: that can have added it (the first after the last matrix release lacking it),
+#: so no target that has a class is refused; a target in between that lacks one
+#: fails in its own loader ("Unknown layer").
+TF2_CLASSES: tuple[str, ...] = (  # absent in TF 1.15, present in 2.4
+    "CategoryCrossing", "CategoryEncoding", "CenterCrop", "Conv1DTranspose", "Convolution1DTranspose",
+    "Discretization", "EinsumDense", "Hashing", "IntegerLookup", "MultiHeadAttention", "Normalization",
+    "RandomContrast", "RandomCrop", "RandomFlip", "RandomFourierFeatures", "RandomHeight", "RandomRotation",
+    "RandomTranslation", "RandomWidth", "RandomZoom", "Rescaling", "Resizing", "StringLookup",
+    "SyncBatchNormalization", "TextVectorization",
+)
+KERAS_2_5_CLASSES: tuple[str, ...] = ("ConvLSTM1D", "ConvLSTM3D")  # absent in 2.4, present in 2.6
+KERAS_2_7_CLASSES: tuple[str, ...] = (  # absent in 2.6, present in 2.9
+    "DepthwiseConv1D", "HashedCrossing", "RandomBrightness", "UnitNormalization",
 )
 
 FORMAT_CHANGES: tuple[FormatChange, ...] = (
@@ -625,6 +849,18 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
         up=_layer_module_up, top_only=True, top_kinds=("layers",),
     ),
     FormatChange(
+        "mask-operations", "node-form", "3.0", ("Functional", "Model"),
+        "Keras 3 records the operations computing masks (NotEqual, Any, ...) as layers of a functional model "
+        "and passes their results as mask arguments; Keras 2 propagates masks itself",
+        down=_mask_ops_down, before_children=True,
+    ),
+    FormatChange(
+        "nested-model-nodes", "node-form", "3.0", ("Functional", "Model"),
+        "Keras 2 numbers the call nodes of a nested model with inputs from 1 (its own node 0 is not saved); "
+        "Keras 3 from 0",
+        down=_nested_nodes(1), up=_nested_nodes(-1), before_children=True,
+    ),
+    FormatChange(
         "call-nodes", "node-form", "3.0", (),
         "Keras 3 writes inbound nodes as {'args', 'kwargs'} with __keras_tensor__ objects; Keras 2 as lists",
         down=_nodes_down,
@@ -653,7 +889,21 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
     argument_added("dense-lora", ("Dense", "EinsumDense", "Embedding"), "lora_rank", "3.0", (None,)),
     argument_added("dense-lora-alpha", ("Dense", "EinsumDense", "Embedding"), "lora_alpha", "3.0", (None,)),
     argument_added("pooling-keepdims", GLOBAL_POOLING, "keepdims", "2.6", (False,)),
-    argument_added("conv-groups", ("Conv1D", "Conv2D", "Conv3D"), "groups", "2.3", (1,)),
+    argument_added("conv-groups", ("Conv1D", "Conv2D", "Conv3D") + CONV_NO_GROUPS_IN_KERAS3, "groups", "2.3", (1,)),
+    argument_removed("conv-groups-keras3", CONV_NO_GROUPS_IN_KERAS3, "groups", "3.0", (1,)),
+    # Keras 2's separable convolutions wrote their base class's (unused) kernel arguments: they have
+    # no `kernel` weight, only depthwise and pointwise ones.
+    argument_removed("separable-kernel-initializer", SEPARABLE_CONV, "kernel_initializer", "3.0", (), any_value=True),
+    argument_removed("separable-kernel-regularizer", SEPARABLE_CONV, "kernel_regularizer", "3.0", (), any_value=True),
+    argument_removed("separable-kernel-constraint", SEPARABLE_CONV, "kernel_constraint", "3.0", (), any_value=True),
+    # Keras 3's spatial dropouts take (rate, seed, name, dtype): no weights to train, a noise shape of their own.
+    argument_removed("spatial-dropout-trainable", SPATIAL_DROPOUT, "trainable", "3.0", (), any_value=True),
+    argument_removed("spatial-dropout-noise-shape", SPATIAL_DROPOUT, "noise_shape", "3.0", (None,)),
+    argument_removed("attention-causal", ATTENTION, "causal", "3.0", (False,)),
+    # Keras 2.9+ MultiHeadAttention records the shapes it was built with; Keras 3 builds from the call.
+    argument_removed("mha-query-shape", ("MultiHeadAttention",), "query_shape", "3.0", (), any_value=True),
+    argument_removed("mha-key-shape", ("MultiHeadAttention",), "key_shape", "3.0", (), any_value=True),
+    argument_removed("mha-value-shape", ("MultiHeadAttention",), "value_shape", "3.0", (), any_value=True),
     FormatChange(
         "layer-input-shape", "argument-renamed", "3.0", (),
         "Keras 3 layers take input_shape (no batch dimension), not batch_input_shape",
@@ -682,4 +932,10 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
         down=_shared_id_down,
     ),
     class_added("keras3-classes", KERAS3_ONLY_CLASSES, "3.0"),
+    class_added("tf2-classes", TF2_CLASSES, "2.0"),
+    class_added("keras-2.5-classes", KERAS_2_5_CLASSES, "2.5"),
+    class_added("keras-2.7-classes", KERAS_2_7_CLASSES, "2.7"),
+    # TF 1.15's cuDNN layers (tf.compat.v1 only in 2.x); CategoryCrossing (in 2.4 and 2.6, not 2.9).
+    class_removed("cudnn-rnn-classes", ("CuDNNGRU", "CuDNNLSTM"), "2.0"),
+    class_removed("category-crossing", ("CategoryCrossing",), "2.7"),
 )

@@ -85,6 +85,10 @@ class _Plan:
                 self.steps.append((row, fix))
         self.by_class: dict[str, list[tuple[FormatChange, Callable[[dict[str, Any]], Any]]]] = {}
 
+    def has_early(self, class_name: str) -> bool:
+        """Whether a row of ``class_name`` runs before its children."""
+        return any(row.before_children for row, _fix in self.for_class(class_name))
+
     def for_class(self, class_name: str) -> list[tuple[FormatChange, Callable[[dict[str, Any]], Any]]]:
         steps = self.by_class.get(class_name)
         if steps is None:
@@ -133,6 +137,11 @@ class _Walk:
         return value
 
     def object(self, obj: dict[str, Any], parts: tuple[Any, ...]) -> Any:
+        class_name = obj.get("class_name")
+        if isinstance(class_name, str) and self.plan.has_early(class_name):
+            obj = self.apply(obj, class_name, parts, early=True)
+            if not isinstance(obj, dict):
+                return obj
         new: dict[str, Any] | None = None
         for key, item in obj.items():
             if isinstance(item, (dict, list)) and key not in _NODE_KEYS:
@@ -142,13 +151,18 @@ class _Walk:
                         new = dict(obj)
                     new[key] = result
         current: Any = obj if new is None else new
-        class_name = obj.get("class_name")
         if not isinstance(class_name, str):
             return current
+        return self.apply(current, class_name, parts, early=False)
+
+    def apply(self, current: Any, class_name: str, parts: tuple[Any, ...], early: bool) -> Any:
+        """Apply the rows of ``class_name`` (those run before its children, or the others)."""
         top = not parts
         for row, fix in self.plan.for_class(class_name):
             if not isinstance(current, dict):
                 break
+            if row.before_children != early:
+                continue
             if row.top_only and not top:
                 continue
             if row.top_kinds and self.kind not in row.top_kinds:
@@ -156,7 +170,7 @@ class _Walk:
             try:
                 result = fix(current)
             except Blocked as blocked:
-                if row.kind == "class-added" and blocked.class_name in self.custom:
+                if row.kind in ("class-added", "class-removed") and blocked.class_name in self.custom:
                     continue
                 path = path_text(_ROOT, parts + blocked.key)
                 raise TranslationError(

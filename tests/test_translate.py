@@ -86,7 +86,7 @@ def test_table_rows_are_well_formed():
     names = [row.name for row in FORMAT_CHANGES]
     assert len(names) == len(set(names))
     kinds = {"class-renamed", "class-added", "argument-added", "argument-removed", "argument-renamed",
-             "argument-re-encoded", "object-form", "module-moved", "node-form"}
+             "argument-re-encoded", "object-form", "module-moved", "node-form", "class-removed"}
     for row in FORMAT_CHANGES:
         assert row.kind in kinds, row
         parse_release(row.since)

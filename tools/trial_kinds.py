@@ -419,8 +419,8 @@ def _lone_objects(config: dict[str, Any]) -> list[tuple[str, Any]]:
     """``(kind, object)`` for every layer of a model config and every object its layers hold."""
     found: list[tuple[str, Any]] = []
     for entry in config.get("config", {}).get("layers", []):
-        if entry.get("class_name") == "InputLayer":
-            continue
+        if entry.get("class_name") == "InputLayer" or str(entry.get("module", "")).startswith("keras.src.ops."):
+            continue  # no layer alone (a Keras 3 operation is refused by its own layers.deserialize)
         lone = {key: value for key, value in entry.items() if key not in ("name", "inbound_nodes")}
         found.append(("layers", lone))
         inner = entry.get("config") or {}
