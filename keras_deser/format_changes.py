@@ -369,6 +369,17 @@ KERAS3_MODEL_MODULES: dict[str, str] = {
 _OLD_MODEL_MODULE = re.compile(r"^(?:tf_)?keras(?:\.src)?\.engine\.(?:functional|sequential|training)$")
 
 
+def _nested_model_module_up(obj: Obj) -> Fix | None:
+    module = obj.get("module")
+    if not (isinstance(module, str) and _OLD_MODEL_MODULE.match(module)):
+        return None
+    class_name = obj.get("class_name")
+    new = dict(obj)
+    new["module"] = KERAS3_MODEL_MODULES.get(class_name, KERAS3_MODEL_MODULES["Functional"])  # type: ignore[arg-type]
+    new["registered_name"] = class_name if class_name == "Functional" else None
+    return Fix(new, f"module {module!r} to Keras 3's {new['module']!r}", ("module",))
+
+
 def _model_module_up(obj: Obj) -> Fix | None:
     class_name = obj.get("class_name")
     wanted = KERAS3_MODEL_MODULES.get(class_name) if isinstance(class_name, str) else None
@@ -591,6 +602,52 @@ def _shift_history(value: Any, names: frozenset[str], delta: int, keras3: bool) 
     return value
 
 
+def _is_history(value: Any) -> bool:
+    """A Keras 2 tensor reference: ``[layer name, node index, tensor index]``."""
+    return (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
+            and isinstance(value[1], int) and isinstance(value[2], int))
+
+
+def _holds_history(value: Any) -> bool:
+    if _is_history(value):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_history(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_history(item) for item in value)
+    return False
+
+
+def _has_tensor_kwargs(node: Any) -> bool:
+    return isinstance(node, list) and any(
+        isinstance(entry, list) and len(entry) > 3 and _holds_history(entry[3]) for entry in node
+    )
+
+
+def _keras_tensor(history: list[Any]) -> Obj:
+    # Keras 3 reads only keras_history (the tensor is the inbound node's); shape and dtype are placeholders.
+    return {"class_name": _KERAS_TENSOR, "config": {"shape": [], "dtype": "float32", "keras_history": list(history)}}
+
+
+def _revived(value: Any) -> Any:
+    if _is_history(value):
+        return _keras_tensor(value)
+    if isinstance(value, dict):
+        return {key: _revived(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_revived(item) for item in value]
+    return value
+
+
+def _keras3_node(node: Any) -> Any:
+    """A Keras 2 node list as Keras 3 writes it: ``{'args': [tensors], 'kwargs': {...}}``."""
+    if not isinstance(node, list) or not node or not all(isinstance(entry, list) and len(entry) >= 3 for entry in node):
+        return node
+    tensors = [_keras_tensor(entry[:3]) for entry in node]
+    kwargs = node[0][3] if len(node[0]) > 3 and isinstance(node[0][3], dict) else {}
+    return {"args": [tensors[0] if len(tensors) == 1 else tensors], "kwargs": _revived(kwargs)}
+
+
 def _nested_nodes(delta: int) -> FixFunction:
     def fix(obj: Obj) -> Fix | None:
         config = _config_of(obj)
@@ -600,25 +657,46 @@ def _nested_nodes(delta: int) -> FixFunction:
         names = frozenset(str(layer.get("name")) for layer in layers if _skips_first_node(layer))
         nodes = [node for layer in layers if isinstance(layer, dict) for node in layer.get("inbound_nodes") or ()]
         keras3 = any(isinstance(node, dict) for node in nodes)
-        if not names or keras3 != (delta > 0):  # up: Keras 2 lists only; down: Keras 3 nodes only
-            return None
-        new_layers = [
-            dict(layer, inbound_nodes=_shift_history(layer.get("inbound_nodes"), names, delta, keras3))
-            if isinstance(layer, dict) and "inbound_nodes" in layer else layer
-            for layer in layers
-        ]
+        tensor_kwargs = not keras3 and any(_has_tensor_kwargs(node) for node in nodes)
+        if keras3 != (delta > 0) or not (names or (delta < 0 and tensor_kwargs)):
+            return None  # up: Keras 2 lists only; down: Keras 3 nodes only
+        new_layers = []
+        for layer in layers:
+            if isinstance(layer, dict) and "inbound_nodes" in layer:
+                moved = _shift_history(layer.get("inbound_nodes"), names, delta, keras3)
+                # Up, the nodes are written in Keras 3's form: it reads tensors passed as keyword
+                # arguments only there, and it marks the numbering as Keras 3's (translating
+                # again changes nothing).
+                layer = dict(layer, inbound_nodes=[_keras3_node(node) for node in moved] if delta < 0 else moved)
+            new_layers.append(layer)
         new = dict(config, layers=new_layers)
         new["output_layers"] = _shift_history(config.get("output_layers"), names, delta, False)
         if new == config:
             return None
-        return Fix(
-            _with_config(obj, new),
+        described = (
             f"call nodes of nested models {', '.join(sorted(names))} renumbered "
-            f"({'from 1 (Keras 2)' if delta > 0 else 'from 0 (Keras 3)'})",
-            ("config", "layers"),
+            f"({'from 1 (Keras 2)' if delta > 0 else 'from 0 (Keras 3)'})" if names else ""
         )
+        if delta < 0:
+            described = (described + "; " if described else "") + "call nodes in Keras 3's form"
+        return Fix(_with_config(obj, new), described, ("config", "layers"))
 
     return fix
+
+
+MHA_SHAPES: tuple[str, ...] = ("query_shape", "key_shape", "value_shape")
+
+
+def _mha_shapes_down(obj: Obj) -> Fix | None:
+    """Keras 2.6+'s MultiHeadAttention.from_config pops the shapes: None (built at the call)."""
+    config = _config_of(obj)
+    if config is None or "module" not in obj or all(key in config for key in MHA_SHAPES):
+        return None  # run before the children: the module key still says the object is in Keras 3's form
+    new = dict(config)
+    for key in MHA_SHAPES:
+        new.setdefault(key, None)
+    return Fix(_with_config(obj, new), "query/key/value shapes None (Keras 2 reads them; built at the call)",
+               ("config", "query_shape"))
 
 
 def _io_layers_down(obj: Obj) -> Fix | None:
@@ -765,6 +843,11 @@ CONV_NO_GROUPS_IN_KERAS3: tuple[str, ...] = (
     "SeparableConv1D", "SeparableConv2D",
 )
 SEPARABLE_CONV: tuple[str, ...] = ("SeparableConv1D", "SeparableConv2D")
+#: Layers Keras 3 gave a ``data_format`` that Keras 2's (channels-last) ones lack.
+KERAS3_DATA_FORMAT: tuple[str, ...] = (
+    "ZeroPadding1D", "CenterCrop", "Resizing", "RandomCrop", "RandomFlip", "RandomRotation", "RandomTranslation",
+    "RandomZoom",
+)
 SPATIAL_DROPOUT: tuple[str, ...] = ("SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")
 ATTENTION: tuple[str, ...] = ("Attention", "AdditiveAttention")
 
@@ -844,6 +927,11 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
         up=_model_module_up, top_only=True,
     ),
     FormatChange(
+        "model-module-nested", "module-moved", "3.0", tuple(KERAS3_MODEL_MODULES),
+        "a nested model's 2.13+ module key (keras.src.engine.functional, tf_keras's) names no Keras 3 module",
+        up=_nested_model_module_up,
+    ),
+    FormatChange(
         "layer-module-top", "object-form", "3.0", (),
         "Keras 3's layers.deserialize locates a layer by its module key (it passes no module_objects)",
         up=_layer_module_up, top_only=True, top_kinds=("layers",),
@@ -856,8 +944,9 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
     ),
     FormatChange(
         "nested-model-nodes", "node-form", "3.0", ("Functional", "Model"),
-        "Keras 2 numbers the call nodes of a nested model with inputs from 1 (its own node 0 is not saved); "
-        "Keras 3 from 0",
+        "Keras 2 numbers the call nodes of a nested model with inputs from 1 (its own node 0 is not saved), "
+        "Keras 3 from 0; Keras 3 reads tensors passed as keyword arguments (MultiHeadAttention's value) "
+        "only in its own node form",
         down=_nested_nodes(1), up=_nested_nodes(-1), before_children=True,
     ),
     FormatChange(
@@ -900,7 +989,40 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
     argument_removed("spatial-dropout-trainable", SPATIAL_DROPOUT, "trainable", "3.0", (), any_value=True),
     argument_removed("spatial-dropout-noise-shape", SPATIAL_DROPOUT, "noise_shape", "3.0", (None,)),
     argument_removed("attention-causal", ATTENTION, "causal", "3.0", (False,)),
-    # Keras 2.9+ MultiHeadAttention records the shapes it was built with; Keras 3 builds from the call.
+    # Keras 2.6+ MultiHeadAttention records the shapes it was built with (absent in 2.4: dated 2.5);
+    # Keras 3 builds from the call.
+    FormatChange(
+        "mha-shapes-keras2", "argument-removed", "3.0", ("MultiHeadAttention",),
+        "MultiHeadAttention's from_config needs query/key/value_shape in Keras 2.6+; Keras 3 does not write them",
+        down=_mha_shapes_down, before_children=True,
+    ),
+    argument_added("mha-query-shape-2.5", ("MultiHeadAttention",), "query_shape", "2.5", (), any_value=True),
+    argument_added("mha-key-shape-2.5", ("MultiHeadAttention",), "key_shape", "2.5", (), any_value=True),
+    argument_added("mha-value-shape-2.5", ("MultiHeadAttention",), "value_shape", "2.5", (), any_value=True),
+    # Arguments Keras 3 writes that Keras 2 layers do not take (Keras 3.15 against 2.15 and 2.9's
+    # signatures): dropped at Keras 3's default, another value refused.
+    argument_added("keras3-data-format", KERAS3_DATA_FORMAT, "data_format", "3.0", (None, "channels_last")),
+    argument_added("layer-norm-rms-scaling", ("LayerNormalization",), "rms_scaling", "3.0", (False,)),
+    argument_added("resizing-pad", ("Resizing",), "pad_to_aspect_ratio", "3.0", (False,)),
+    argument_added("resizing-fill-mode", ("Resizing",), "fill_mode", "3.0", ("constant",)),
+    argument_added("resizing-fill-value", ("Resizing",), "fill_value", "3.0", (0.0,)),
+    argument_added("resizing-antialias", ("Resizing",), "antialias", "3.0", (False,)),
+    argument_added("mha-sliding-window", ("MultiHeadAttention",), "sliding_window", "3.0", (None,)),
+    argument_added("mha-flash-attention", ("MultiHeadAttention",), "flash_attention", "3.0", (None,)),
+    argument_added("mha-use-gate", ("MultiHeadAttention",), "use_gate", "3.0", (False,)),
+    argument_added("mha-seed", ("MultiHeadAttention",) + ATTENTION, "seed", "3.0", (), any_value=True),
+    argument_added("rnn-use-cudnn", ("LSTM", "GRU"), "use_cudnn", "3.0", ("auto",)),
+    # In 2.15, not in 2.9 (dated 2.10, the earliest possible).
+    argument_added("normalization-invert", ("Normalization",), "invert", "2.10", (False,)),
+    argument_added("embedding-sparse", ("Embedding",), "sparse", "2.10", (False,)),
+    # In 2.9, not in TF 1.15 (dated 2.0, the earliest possible).
+    argument_added("noise-seed", ("GaussianNoise", "GaussianDropout"), "seed", "2.0", (), any_value=True),
+    argument_added("attention-score-mode", ATTENTION, "score_mode", "2.0", ("dot",)),
+    argument_added("conv-dilation", ("Conv3DTranspose", "DepthwiseConv2D"), "dilation_rate", "2.0",
+                   ([1, 1], [1, 1, 1], 1)),
+    argument_added("convlstm-return-state", ("ConvLSTM2D",), "return_state", "2.0", (False,)),
+    # Keras 3's Embedding takes no input_length (a shape the model's input already has).
+    argument_removed("embedding-input-length", ("Embedding",), "input_length", "3.0", (), any_value=True),
     argument_removed("mha-query-shape", ("MultiHeadAttention",), "query_shape", "3.0", (), any_value=True),
     argument_removed("mha-key-shape", ("MultiHeadAttention",), "key_shape", "3.0", (), any_value=True),
     argument_removed("mha-value-shape", ("MultiHeadAttention",), "value_shape", "3.0", (), any_value=True),

@@ -692,3 +692,183 @@ def test_from_config_patches_are_exact_and_reversible():
     assert all(vars(cls)["from_config"] is original for cls, original in owned.items())
     assert keras.layers.deserialize is deserialize
     assert not translation.loader_translation()
+
+
+# --- models of other kinds (tools/trial_kinds.py), saved by the real releases ------------------
+
+KINDS = os.path.join(FIXTURES, "kinds")
+#: tests/translate_fixtures/kinds/<env>: the format each was saved in.
+KIND_SOURCES = {"tf1.15": "tf1.15", "tf2.9": "2.9", "tf2.15": "2.15", "tf2.21-keras3": "keras-3", "keras3-jax": "keras-3"}
+
+
+def _kind_cases() -> list[tuple[str, str]]:
+    cases = []
+    for env in sorted(KIND_SOURCES):
+        with open(os.path.join(KINDS, env, "manifest.json")) as handle:
+            cases.extend((env, model) for model in sorted(json.load(handle)["models"]))
+    return cases
+
+
+KIND_CASES = _kind_cases()
+
+
+def _kind(env: str, model: str) -> tuple[dict, dict]:
+    with open(os.path.join(KINDS, env, model + ".json")) as handle:
+        config = json.load(handle)
+    with open(os.path.join(KINDS, env, "manifest.json")) as handle:
+        return config, json.load(handle)["models"][model]
+
+
+def _lacking(config: dict, target: tuple) -> set:
+    """Classes of ``config`` that the table says ``target`` lacks."""
+    absent = set()
+    if target < (2, 0):
+        absent |= set(format_changes.TF2_CLASSES)
+    return absent & _class_names(config, set())
+
+
+@pytest.mark.parametrize("env, model", KIND_CASES, ids=[f"{env}-{model}" for env, model in KIND_CASES])
+def test_kinds_translate_for_every_release(env, model):
+    config, _ = _kind(env, model)
+    for target in TARGETS:
+        version = parse_release(target)
+        lacking = _lacking(config, version)
+        try:
+            new, changes = keras_deser.translate(config, target=target, custom_objects=["Trial>Gain"])
+        except TranslationError as error:
+            if lacking:  # a class the target truly lacks: named, with target and key path
+                assert error.class_name in lacking and error.target == format_changes.release_name(version)
+                assert error.path.endswith("['class_name']") and error.class_name in str(error)
+                continue
+            assert version >= (3, 0) and error.class_name == "hard_sigmoid", (target, error)
+            continue
+        assert not lacking, (target, lacking)
+        assert keras_deser.translate(new, target=target, custom_objects=["Trial>Gain"]).changes == [], target
+        if version < (3, 0):
+            assert "__keras_tensor__" not in _class_names(new, set())
+            assert not any(name in _class_names(new, set()) for name in ("NotEqual", "Any"))
+        if version < (2, 13):
+            assert "module" not in _keys(new, set())
+
+
+def test_nested_models_are_renumbered_both_ways():
+    def refs(config: dict) -> list:
+        layers = {layer["name"]: layer for layer in config["config"]["layers"]}
+        found = []
+        for node in layers["shared"]["inbound_nodes"]:
+            if isinstance(node, dict):  # Keras 3's form
+                found.append(node["args"][0]["config"]["keras_history"][:2])
+            else:
+                found.extend(entry[:2] for entry in node)
+        return found
+
+    keras2, _ = _kind("tf2.9", "nested")
+    keras3, _ = _kind("keras3-jax", "nested")
+    assert refs(keras2) == [["stack", 1], ["inner", 2]]  # Keras 2: node 0 of a model with inputs is its own
+    up = keras_deser.translate(keras2, target="keras-3")
+    assert refs(up.config) == [["stack", 0], ["inner", 1]]
+    assert "nested-model-nodes" in [change.rule for change in up.changes]
+    assert refs(keras_deser.translate(keras3, target="2.9").config) == [["stack", 1], ["inner", 2]]
+    tf115, _ = _kind("tf1.15", "nested")  # TF 1.15's Sequential without an input has no node of its own
+    assert refs(keras_deser.translate(tf115, target="keras-3").config) == [["stack", 0], ["inner", 1]]
+    tf215, _ = _kind("tf2.15", "nested")  # module keys of 2.13+: same numbering as 2.9
+    assert refs(keras_deser.translate(tf215, target="keras-3").config) == [["stack", 0], ["inner", 1]]
+    # Round trip: back to Keras 2's numbering.
+    assert refs(keras_deser.translate(up.config, target="2.9").config) == [["stack", 1], ["inner", 2]]
+
+
+def test_tensors_passed_by_keyword_reach_keras3():
+    mha, _ = _kind("tf2.9", "multi_head")
+    new = keras_deser.translate(mha, target="keras-3").config
+    node = new["config"]["layers"][1]["inbound_nodes"][0]
+    assert node["kwargs"]["value"]["config"]["keras_history"] == ["input_1", 0, 0]
+    assert node["args"][0]["config"]["keras_history"] == ["input_1", 0, 0]
+    assert keras_deser.translate(new, target="2.9").config["config"]["layers"][1]["inbound_nodes"] == \
+        mha["config"]["layers"][1]["inbound_nodes"]
+
+
+def test_keras3_mask_operations_and_positional_tensors_for_keras2():
+    config, _ = _kind("keras3-jax", "embedding_mask")
+    new, changes = keras_deser.translate(config, target="2.9")
+    assert [layer["class_name"] for layer in new["config"]["layers"]] == [
+        "InputLayer", "Embedding", "GRU", "SimpleRNN", "Dense"]
+    assert "mask-operations" in [change.rule for change in changes]
+    mha, _ = _kind("keras3-jax", "multi_head")
+    node = keras_deser.translate(mha, target="2.9").config["config"]["layers"][1]["inbound_nodes"][0]
+    assert node == [["input_layer", 0, 0, {"value": ["input_layer", 0, 0]}]]
+    # An operation that computes part of the model (not a mask) has no Keras 2 form.
+    computing = copy.deepcopy(config)
+    dense = computing["config"]["layers"][-1]
+    dense["inbound_nodes"][0]["args"][0]["config"]["keras_history"] = ["not_equal", 0, 0]
+    with pytest.raises(TranslationError) as raised:
+        keras_deser.translate(computing, target="2.9")
+    assert raised.value.class_name == "NotEqual" and raised.value.path == "config['config']['layers'][2]"
+
+
+def test_arguments_keras3_refuses_are_dropped_and_others_refused():
+    conv, _ = _kind("tf2.9", "conv2d_kinds")
+    new = keras_deser.translate(conv, target="keras-3").config
+    by_class = {layer["class_name"]: layer["config"] for layer in new["config"]["layers"]}
+    assert "groups" not in by_class["Conv2DTranspose"] and "groups" not in by_class["DepthwiseConv2D"]
+    assert "trainable" not in by_class["SpatialDropout2D"]
+    old, _ = _kind("tf1.15", "conv2d_kinds")
+    separable = {layer["class_name"]: layer["config"] for layer in
+                 keras_deser.translate(old, target="keras-3").config["config"]["layers"]}["SeparableConv2D"]
+    assert not {"kernel_initializer", "kernel_regularizer", "kernel_constraint"} & set(separable)
+    attention, _ = _kind("tf1.15", "attention")
+    causal = copy.deepcopy(attention)
+    causal["config"]["layers"][2]["config"]["causal"] = True
+    with pytest.raises(TranslationError) as raised:
+        keras_deser.translate(causal, target="keras-3")
+    assert raised.value.class_name == "Attention" and raised.value.path.endswith("['causal']")
+    with pytest.raises(TranslationError) as raised:
+        keras_deser.translate({"class_name": "CuDNNLSTM", "config": {"units": 2}}, target="2.9")
+    assert raised.value.class_name == "CuDNNLSTM" and raised.value.path == "config['class_name']"
+    assert keras_deser.translate({"class_name": "CuDNNLSTM", "config": {}}, target="2.9",
+                                 custom_objects=["CuDNNLSTM"]).changes == []
+
+
+def _trial_layers() -> Any:
+    sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
+    import trial_layers
+
+    return trial_layers
+
+
+@pytest.mark.parametrize("env, model", KIND_CASES, ids=[f"{env}-{model}" for env, model in KIND_CASES])
+def test_kinds_of_other_releases_load_here(env, model):
+    layers = _keras()
+    keras = layers.keras
+    _trial_layers()  # registers Trial>Gain
+    own = translation.bound_release()
+    if parse_release(KIND_SOURCES[env]) == own:
+        pytest.skip("saved in this release's own format")
+    config, expected = _kind(env, model)
+    lacking = _lacking(config, own)
+    custom = dict(layers.CUSTOM_OBJECTS)
+    keras.backend.clear_session()
+    with keras_deser.patched(translate=True):
+        if lacking:
+            with pytest.raises(TranslationError) as raised:
+                keras.models.model_from_json(json.dumps(config), custom_objects=custom)
+            assert raised.value.class_name in lacking
+            return
+        built = keras.models.model_from_json(json.dumps(config), custom_objects=custom)
+        assert built.count_params() == expected["params"]
+        keras.backend.clear_session()
+        cls = keras.Sequential if config["class_name"] == "Sequential" else keras.Model
+        assert cls.from_config(copy.deepcopy(config["config"]), custom_objects=custom).count_params() == \
+            expected["params"]
+        base = os.path.join(KINDS, env, model)
+        if not os.path.exists(base + ".h5"):
+            return
+        import numpy as np
+
+        keras.backend.clear_session()
+        loaded = keras.models.load_model(base + ".h5", compile=False, custom_objects=custom)
+    with np.load(base + ".npz") as data:
+        inputs = [data[f"x{i}"] for i in range(expected["inputs"])]
+        wanted = data["y"]
+    got = loaded.predict(inputs if len(inputs) > 1 else inputs[0])
+    got = got[0] if isinstance(got, list) else got
+    np.testing.assert_allclose(np.asarray(got), wanted, atol=1e-4)
