@@ -699,6 +699,23 @@ def _mha_shapes_down(obj: Obj) -> Fix | None:
                ("config", "query_shape"))
 
 
+def _mha_build_config_up(obj: Obj) -> Fix | None:
+    """2.13+'s MultiHeadAttention ``build_config`` (``input_shape``: the query's) in Keras 3's form."""
+    build = obj.get("build_config")
+    config = _config_of(obj)
+    if not (isinstance(build, dict) and "input_shape" in build) or config is None:
+        return None
+    new = dict(obj)
+    shapes = {f"{name}_shape": config.get(f"{name}_shape") for name in ("query", "value", "key")}
+    if shapes["query_shape"] is not None and shapes["value_shape"] is not None:
+        new["build_config"] = {"shapes_dict": shapes}
+        described = "build_config input_shape to Keras 3's shapes_dict (from query/value/key_shape)"
+    else:
+        del new["build_config"]
+        described = "dropped build_config input_shape (Keras 3's MultiHeadAttention builds from its call)"
+    return Fix(new, described, ("build_config",))
+
+
 def _io_layers_down(obj: Obj) -> Fix | None:
     config = _config_of(obj)
     if config is None:
@@ -1023,6 +1040,16 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
     argument_added("convlstm-return-state", ("ConvLSTM2D",), "return_state", "2.0", (False,)),
     # Keras 3's Embedding takes no input_length (a shape the model's input already has).
     argument_removed("embedding-input-length", ("Embedding",), "input_length", "3.0", (), any_value=True),
+    FormatChange(
+        "mha-build-config", "argument-re-encoded", "3.0", ("MultiHeadAttention",),
+        "2.13+ writes MultiHeadAttention's build_config as the query's input_shape; Keras 3 builds it from a "
+        "shapes_dict of query, value and key shapes",
+        up=_mha_build_config_up,
+    ),
+    # tf_keras's MultiHeadAttention (2.21; not 2.15: dated 2.16) has it; Keras 3's does not.
+    argument_added("mha-robust-masking", ("MultiHeadAttention",), "softmax_robust_masking", "2.16", (False,)),
+    argument_removed("mha-robust-masking-keras3", ("MultiHeadAttention",), "softmax_robust_masking", "3.0",
+                     (False,)),
     argument_removed("mha-query-shape", ("MultiHeadAttention",), "query_shape", "3.0", (), any_value=True),
     argument_removed("mha-key-shape", ("MultiHeadAttention",), "key_shape", "3.0", (), any_value=True),
     argument_removed("mha-value-shape", ("MultiHeadAttention",), "value_shape", "3.0", (), any_value=True),
