@@ -685,13 +685,36 @@ def _nested_nodes(delta: int) -> FixFunction:
 
 
 MHA_SHAPES: tuple[str, ...] = ("query_shape", "key_shape", "value_shape")
+_KERAS3_MHA_ARGUMENTS = ("flash_attention", "use_gate", "sliding_window", "seed")
+
+#: Keras 2's initializer classes that TF 1.15 has only as functions, as the VarianceScaling they are.
+VARIANCE_SCALING_PRESETS: dict[str, dict[str, Any]] = {
+    "HeNormal": {"scale": 2.0, "mode": "fan_in", "distribution": "truncated_normal"},
+    "HeUniform": {"scale": 2.0, "mode": "fan_in", "distribution": "uniform"},
+    "LecunNormal": {"scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal"},
+    "LecunUniform": {"scale": 1.0, "mode": "fan_in", "distribution": "uniform"},
+}
+
+
+def _variance_scaling_down(obj: Obj) -> Fix | None:
+    preset = VARIANCE_SCALING_PRESETS.get(str(obj.get("class_name")))
+    config = _config_of(obj)
+    if preset is None:
+        return None
+    seed = config.get("seed") if config is not None else None
+    return Fix({"class_name": "VarianceScaling", "config": dict(preset, seed=seed)},
+               f"{obj.get('class_name')} to the VarianceScaling it is", ("class_name",))
 
 
 def _mha_shapes_down(obj: Obj) -> Fix | None:
     """Keras 2.6+'s MultiHeadAttention.from_config pops the shapes: None (built at the call)."""
     config = _config_of(obj)
-    if config is None or "module" not in obj or all(key in config for key in MHA_SHAPES):
-        return None  # run before the children: the module key still says the object is in Keras 3's form
+    if config is None or all(key in config for key in MHA_SHAPES):
+        return None
+    # Run before the object's own rows: a module key or Keras 3's own arguments still say the
+    # object is in Keras 3's form (a 2.4 config lacks the shapes too, and keeps lacking them).
+    if "module" not in obj and not any(key in config for key in _KERAS3_MHA_ARGUMENTS):
+        return None
     new = dict(config)
     for key in MHA_SHAPES:
         new.setdefault(key, None)
@@ -1035,6 +1058,12 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
     # In 2.9, not in TF 1.15 (dated 2.0, the earliest possible).
     argument_added("noise-seed", ("GaussianNoise", "GaussianDropout"), "seed", "2.0", (), any_value=True),
     argument_added("attention-score-mode", ATTENTION, "score_mode", "2.0", ("dot",)),
+    argument_added("attention-dropout", ATTENTION, "dropout", "2.0", (0.0,)),
+    FormatChange(
+        "initializer-classes", "class-added", "2.0", tuple(VARIANCE_SCALING_PRESETS),
+        "HeNormal/HeUniform/LecunNormal/LecunUniform classes (2.x); TF 1.15 has them as functions only",
+        down=_variance_scaling_down,
+    ),
     argument_added("conv-dilation", ("Conv3DTranspose", "DepthwiseConv2D"), "dilation_rate", "2.0",
                    ([1, 1], [1, 1, 1], 1)),
     argument_added("convlstm-return-state", ("ConvLSTM2D",), "return_state", "2.0", (False,)),
