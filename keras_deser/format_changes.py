@@ -923,6 +923,30 @@ KERAS_2_7_CLASSES: tuple[str, ...] = (  # absent in 2.6, present in 2.9
     "DepthwiseConv1D", "HashedCrossing", "RandomBrightness", "UnitNormalization",
 )
 
+#: Activation names of the 2.x releases TF 1.15 lacks (in 2.9, not in 1.15; Keras 3 writes ``silu``).
+TF2_ACTIVATIONS: frozenset[str] = frozenset(("swish", "silu", "gelu"))
+
+
+def _tf2_activations_down(obj: Obj) -> Fix | None:
+    config = _config_of(obj)
+    if config is None:
+        return None
+    for key, value in config.items():
+        if str(key).endswith("activation") and isinstance(value, str) and value in TF2_ACTIVATIONS:
+            raise Blocked(f"activation {value!r} does not exist before Keras 2.0", value, ("config", key))
+    return None
+
+
+def _mixed_policy_tf1(obj: Obj) -> Fix | None:
+    config = _config_of(obj)
+    name = config.get("name") if config is not None else None
+    if isinstance(name, str) and name.startswith(_MIXED_PREFIX):
+        class_name = str(obj.get("class_name"))
+        raise Blocked(f"{class_name!r} {name!r}: a mixed-precision policy in a layer config is not read before "
+                      "Keras 2.0", class_name, ("config", "name"))
+    return None
+
+
 FORMAT_CHANGES: tuple[FormatChange, ...] = (
     # Object forms first: later rows see 2.x-form objects.
     FormatChange(
@@ -934,6 +958,11 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
         "tuple-object", "object-form", "2.13", ("__tuple__",),
         "tuples serialized as {'class_name': '__tuple__'} objects (2.13+, Keras 3)",
         down=_tuple_object_down,
+    ),
+    FormatChange(
+        "mixed-policy-tf1", "argument-re-encoded", "2.0", ("DTypePolicy", "FloatDTypePolicy", "Policy"),
+        "TF 1.15's layers take a dtype string, not a mixed-precision policy object",
+        down=_mixed_policy_tf1,
     ),
     FormatChange(
         "dtype-policy", "argument-re-encoded", "3.0", ("DTypePolicy", "FloatDTypePolicy"),
@@ -1111,6 +1140,10 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
     ),
     class_added("keras3-classes", KERAS3_ONLY_CLASSES, "3.0"),
     class_added("tf2-classes", TF2_CLASSES, "2.0"),
+    FormatChange(
+        "tf2-activations", "class-added", "2.0", (),
+        "activations swish/silu/gelu (2.x) that TF 1.15 lacks", down=_tf2_activations_down,
+    ),
     class_added("keras-2.5-classes", KERAS_2_5_CLASSES, "2.5"),
     class_added("keras-2.7-classes", KERAS_2_7_CLASSES, "2.7"),
     # TF 1.15's cuDNN layers (tf.compat.v1 only in 2.x); CategoryCrossing (in 2.4 and 2.6, not 2.9).
