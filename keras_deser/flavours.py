@@ -94,6 +94,29 @@ class Flavour(NamedTuple):
     #: uses (it understands ``__tuple__``, ``TensorShape`` ...); read only
     #: once that module is imported.  None: plain :mod:`json`.
     json_decoder: str | None = None
+    #: Public deserializers that build one kind of object and do not tell
+    #: upstream's deserializer which (Keras 3's ``layers.deserialize`` passes
+    #: no ``module_objects``): ``(module, function, kind)``.  With
+    #: ``install(translate=True)`` the function, wherever a module binds it
+    #: under its own name, translates for that kind (rows with ``top_kinds``
+    #: in :mod:`keras_deser.format_changes`).  Read from ``sys.modules`` only.
+    kind_deserializers: tuple[tuple[str, str, str], ...] = ()
+    #: Model classes whose own ``from_config`` classmethod takes a model's
+    #: inner config (no ``class_name``): ``(module, class, class_name the
+    #: inner config belongs to)``.  With ``install(translate=True)`` the
+    #: classmethod translates that config as a whole (subclasses that inherit
+    #: it included); a class or module the release lacks is skipped.
+    model_from_configs: tuple[tuple[str, str, str], ...] = ()
+
+
+def _models(engine: str) -> tuple[tuple[str, str, str], ...]:
+    """``model_from_configs`` of a Keras 2 engine package (``keras.engine``)."""
+    return (
+        (f"{engine}.network", "Network", "Functional"),  # TF 1.15 to 2.3
+        (f"{engine}.functional", "Functional", "Functional"),
+        (f"{engine}.training", "Model", "Functional"),
+        (f"{engine}.sequential", "Sequential", "Sequential"),
+    )
 
 
 #: Pure Python: no TensorFlow or Keras loaded.  keras_deser owns all state.
@@ -120,6 +143,7 @@ FLAVOURS: tuple[Flavour, ...] = (
         json_decoder="tensorflow.python.keras.saving.saved_model.json_utils:decode",
         hidden_api_modules="_tfmw_wrapped_module",
         shared_objects="native-if-present",
+        model_from_configs=_models("tensorflow.python.keras.engine"),
     ),
     Flavour(
         name="keras-2.10",
@@ -138,6 +162,7 @@ FLAVOURS: tuple[Flavour, ...] = (
         ),
         json_decoder="keras.saving.saved_model.json_utils:decode",
         hidden_api_modules="_tfmw_wrapped_module",
+        model_from_configs=_models("keras.engine"),
     ),
     Flavour(
         name="keras-2.6",
@@ -153,6 +178,7 @@ FLAVOURS: tuple[Flavour, ...] = (
         ),
         json_decoder="keras.saving.saved_model.json_utils:decode",
         hidden_api_modules="_tfmw_wrapped_module",
+        model_from_configs=_models("keras.engine"),
     ),
     Flavour(
         name="keras-2.11",
@@ -172,6 +198,7 @@ FLAVOURS: tuple[Flavour, ...] = (
         json_decoder="keras.saving.legacy.saved_model.json_utils:decode",
         hidden_api_modules="_tfmw_wrapped_module",
         new_signature_modules=("keras.saving.serialization_lib",),
+        model_from_configs=_models("keras.engine"),
     ),
     Flavour(
         name="keras-2.13",
@@ -189,6 +216,7 @@ FLAVOURS: tuple[Flavour, ...] = (
         ),
         json_decoder="keras.src.saving.legacy.saved_model.json_utils:decode",
         new_signature_modules=("keras.src.saving.serialization_lib",),
+        model_from_configs=_models("keras.src.engine"),
     ),
     Flavour(
         name="tf_keras",
@@ -205,6 +233,7 @@ FLAVOURS: tuple[Flavour, ...] = (
         ),
         json_decoder="tf_keras.src.saving.legacy.saved_model.json_utils:decode",
         new_signature_modules=("tf_keras.src.saving.serialization_lib",),
+        model_from_configs=_models("tf_keras.src.engine"),
     ),
     Flavour(
         name="keras-3",
@@ -225,6 +254,12 @@ FLAVOURS: tuple[Flavour, ...] = (
         ),
         json_decoder="keras.src.legacy.saving.json_utils:decode",
         new_signature_modules=("keras.src.saving.serialization_lib",),
+        kind_deserializers=(("keras.src.layers", "deserialize", "layers"),),
+        model_from_configs=(
+            ("keras.src.models.model", "Model", "Functional"),
+            ("keras.src.models.functional", "Functional", "Functional"),
+            ("keras.src.models.sequential", "Sequential", "Sequential"),
+        ),
     ),
 )
 

@@ -83,6 +83,8 @@ class _Installation:
         self.hook: PostImportHook | None = None
         #: Calls upstream routed through the installed 4-argument function.
         self.calls = 0
+        #: Names of the kind deserializers patched for translation (besides ``_NAMES``).
+        self.names: set[str] = set()
         self.lock = threading.RLock()
 
 
@@ -118,6 +120,88 @@ _REPLACEMENTS: dict[str, Function] = {
 
 #: The attribute names ``install()`` patches (the functions' own names).
 _NAMES: tuple[str, ...] = tuple(_REPLACEMENTS)
+
+
+def _kind_entry(original: Function, kind: str) -> Function:
+    """A kind's public deserializer that, while loaders translate, says its kind.
+
+    Every call goes to ``original`` with the same arguments; while
+    ``install(translate=True)`` is in force a dict config is first translated
+    for the bound release as an object of ``kind``
+    (:func:`keras_deser.translation.run_translated`).
+    """
+
+    def deserialize(*args: Any, **kwargs: Any) -> Any:
+        config = args[0] if args else kwargs.get("config")
+        if loader_translation() and isinstance(config, dict):
+            rest = args[1:]
+            named = {key: value for key, value in kwargs.items() if key != "config" or args}
+            custom_objects = rest[0] if rest else named.get("custom_objects")
+            return run_translated(lambda new: original(new, *rest, **named), config, custom_objects, kind=kind)
+        return original(*args, **kwargs)
+
+    deserialize.__name__ = getattr(original, "__name__", "deserialize")
+    deserialize.__qualname__ = getattr(original, "__qualname__", deserialize.__name__)
+    deserialize.__doc__ = original.__doc__
+    deserialize.__module__ = getattr(original, "__module__", __name__)
+    deserialize.__wrapped__ = original  # type: ignore[attr-defined]
+    deserialize.__keras_deser__ = True  # type: ignore[attr-defined]
+    return deserialize
+
+
+def _from_config_entry(original: classmethod, inner_of: str) -> classmethod:  # type: ignore[type-arg]
+    """A model class's ``from_config`` that translates the inner config it is given.
+
+    ``original`` is the classmethod object of the class's ``__dict__``; the
+    replacement calls its function with the class it is called on (so
+    subclasses that inherit it build themselves, as before).  While
+    ``install(translate=True)`` is in force, a dict config is translated as
+    the config of a ``{'class_name': inner_of}`` object first.
+    """
+    function = original.__func__
+
+    def from_config(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        config = args[0] if args else kwargs.get("config")
+        if loader_translation() and isinstance(config, dict):
+            rest = args[1:]
+            named = {key: value for key, value in kwargs.items() if key != "config" or args}
+            custom_objects = rest[0] if rest else named.get("custom_objects")
+            return run_translated(
+                lambda new: function(cls, new, *rest, **named), config, custom_objects, inner_of=inner_of
+            )
+        return function(cls, *args, **kwargs)
+
+    from_config.__name__ = function.__name__
+    from_config.__qualname__ = function.__qualname__
+    from_config.__doc__ = function.__doc__
+    from_config.__module__ = function.__module__
+    from_config.__wrapped__ = function  # type: ignore[attr-defined]
+    from_config.__keras_deser__ = True  # type: ignore[attr-defined]
+    return classmethod(from_config)
+
+
+def _translation_originals(binding: Binding) -> dict[Function, Function]:
+    """The row's kind deserializers that are loaded, each with its replacement."""
+    originals: dict[Function, Function] = {}
+    for module_name, name, kind in binding.flavour.kind_deserializers:
+        module = sys.modules.get(module_name)
+        original = vars(module).get(name) if module is not None else None
+        if callable(original) and not getattr(original, "__keras_deser__", False):
+            originals[original] = _kind_entry(original, kind)
+            _INSTALLED.names.add(name)
+    return originals
+
+
+def _patch_from_configs(binding: Binding, only: str | None = None) -> None:
+    """Patch the row's model classes' own ``from_config`` (of module ``only``, or all loaded)."""
+    for module_name, class_name, inner_of in binding.flavour.model_from_configs:
+        if only is not None and module_name != only:
+            continue
+        module = sys.modules.get(module_name)
+        cls = vars(module).get(class_name) if module is not None else None
+        original = vars(cls).get("from_config") if isinstance(cls, type) else None
+        if isinstance(original, classmethod) and not getattr(original.__func__, "__keras_deser__", False):
+            _INSTALLED.patches.apply(cls, "from_config", original, _from_config_entry(original, inner_of))
 
 def original_of(obj: Any) -> Any:
     """The upstream object ``obj`` replaced, or ``obj`` if it replaced none."""
@@ -233,7 +317,7 @@ def _patch_module(module: types.ModuleType, originals: dict[Function, Function])
     """Patch the same-named attributes of ``module`` that hold an original."""
     sites: list[Site] = []
     namespace = module.__dict__
-    for name in _NAMES:
+    for name in _NAMES + tuple(sorted(_INSTALLED.names)):
         value = namespace.get(name)
         if value is None:
             continue
@@ -349,6 +433,10 @@ def install(
         originals = _INSTALLED.originals
         for original, replacement in _originals(binding).items():
             originals.setdefault(original, replacement)
+        if loader_translation():  # install(translate=True): the loaders that need more than the hook
+            for original, replacement in _translation_originals(binding).items():
+                originals.setdefault(original, replacement)
+            _patch_from_configs(binding)
         for module in _candidates(binding.hidden_api_modules):
             _patch_module(module, originals)
         if loader_translation():  # .keras archives of other releases (keras_deser.archives)
@@ -381,6 +469,7 @@ def uninstall() -> list[str]:
         restored, _left = _INSTALLED.patches.revert()
         set_loader_translation(False)
         _INSTALLED.originals = {}
+        _INSTALLED.names = set()
         return [site.label for site in restored]
 
 
@@ -409,6 +498,20 @@ def patched(
         set_loader_translation(was_translating)
 
 
+def _patch_late_translation(binding: Binding, module: types.ModuleType) -> None:
+    """What a module imported after ``install(translate=True)`` adds of the translating sites."""
+    if not loader_translation():
+        return
+    name = module.__name__
+    if any(name == site[0] for site in binding.flavour.kind_deserializers):
+        for original, replacement in _translation_originals(binding).items():
+            _INSTALLED.originals.setdefault(original, replacement)
+        for candidate in _candidates(binding.hidden_api_modules):
+            _patch_module(candidate, _INSTALLED.originals)
+    elif any(name == site[0] for site in binding.flavour.model_from_configs):
+        _patch_from_configs(binding, only=name)
+
+
 def _patch_late_import(module: types.ModuleType, loaded: bool) -> None:
     """Patch what a module imported after ``install()`` bound."""
     if not loaded:
@@ -418,7 +521,9 @@ def _patch_late_import(module: types.ModuleType, loaded: bool) -> None:
         if not originals:
             return
         _patch_module(module, originals)
-        hidden = _state.binding.hidden_api_modules
+        binding = _state.binding
+        _patch_late_translation(binding, module)
+        hidden = binding.hidden_api_modules
         wrapped = module.__dict__.get(hidden) if hidden is not None else None
         if isinstance(wrapped, types.ModuleType):
             _patch_module(wrapped, originals)

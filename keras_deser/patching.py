@@ -29,8 +29,10 @@ class Site(NamedTuple):
 
     @property
     def label(self) -> str:
-        """``module.name:attribute``, for reports."""
+        """``module.name:attribute`` (``module.Class:attribute`` for a class), for reports."""
         name = getattr(self.module, "__name__", None) or repr(self.module)
+        if isinstance(self.module, type):
+            name = f"{self.module.__module__}.{self.module.__qualname__}"
         return f"{name}:{self.attribute}"
 
 

@@ -86,6 +86,10 @@ class _Plan:
                 self.steps.append((row, fix))
         self.by_class: dict[str, list[tuple[FormatChange, Callable[[dict[str, Any]], Any]]]] = {}
 
+    def has_early(self, class_name: str) -> bool:
+        """Whether a row of ``class_name`` runs before its children."""
+        return any(row.before_children for row, _fix in self.for_class(class_name))
+
     def for_class(self, class_name: str) -> list[tuple[FormatChange, Callable[[dict[str, Any]], Any]]]:
         steps = self.by_class.get(class_name)
         if steps is None:
@@ -105,9 +109,11 @@ def _plan(target: Version) -> _Plan:
 
 
 class _Walk:
-    def __init__(self, plan: _Plan, custom: Iterable[str]) -> None:
+    def __init__(self, plan: _Plan, custom: Iterable[str], kind: str | None = None) -> None:
         self.plan = plan
         self.custom = frozenset(custom)
+        #: The kind of the outermost object, when the loader called says (``"layers"``).
+        self.kind = kind
         self.changes: list[Change] = []
 
     def value(self, value: Any, parts: tuple[Any, ...]) -> Any:
@@ -132,6 +138,11 @@ class _Walk:
         return value
 
     def object(self, obj: dict[str, Any], parts: tuple[Any, ...]) -> Any:
+        class_name = obj.get("class_name")
+        if isinstance(class_name, str) and self.plan.has_early(class_name):
+            obj = self.apply(obj, class_name, parts, early=True)
+            if not isinstance(obj, dict):
+                return obj
         new: dict[str, Any] | None = None
         for key, item in obj.items():
             if isinstance(item, (dict, list)) and key not in _NODE_KEYS:
@@ -141,19 +152,26 @@ class _Walk:
                         new = dict(obj)
                     new[key] = result
         current: Any = obj if new is None else new
-        class_name = obj.get("class_name")
         if not isinstance(class_name, str):
             return current
+        return self.apply(current, class_name, parts, early=False)
+
+    def apply(self, current: Any, class_name: str, parts: tuple[Any, ...], early: bool) -> Any:
+        """Apply the rows of ``class_name`` (those run before its children, or the others)."""
         top = not parts
         for row, fix in self.plan.for_class(class_name):
             if not isinstance(current, dict):
                 break
+            if row.before_children != early:
+                continue
             if row.top_only and not top:
+                continue
+            if row.top_kinds and self.kind not in row.top_kinds:
                 continue
             try:
                 result = fix(current)
             except Blocked as blocked:
-                if row.kind == "class-added" and blocked.class_name in self.custom:
+                if row.kind in ("class-added", "class-removed") and blocked.class_name in self.custom:
                     continue
                 path = path_text(_ROOT, parts + blocked.key)
                 raise TranslationError(
@@ -235,8 +253,8 @@ def translate(
     return Translation(_copy(result.config), result.changes)
 
 
-def _translate(config: Any, target: Version, custom: Iterable[str]) -> Translation:
-    walk = _Walk(_plan(target), custom)
+def _translate(config: Any, target: Version, custom: Iterable[str], kind: str | None = None) -> Translation:
+    walk = _Walk(_plan(target), custom, kind)
     new = walk.value(config, ())
     for change in walk.changes:
         if change.rule in _NEEDS_KERAS_DESER:
@@ -374,13 +392,22 @@ def _custom_names(custom_objects: Any) -> list[str]:
     return names
 
 
-def run_translated(call: Callable[[Any], T], config: Any, custom_objects: Any = None) -> T:
+def run_translated(
+    call: Callable[[Any], T], config: Any, custom_objects: Any = None, kind: str | None = None,
+    inner_of: str | None = None,
+) -> T:
     """Run ``call(config)`` with ``config`` translated for the bound release.
 
     Only the outermost call of a thread translates (what it builds is
     already translated); nested calls run ``call(config)`` as is.  In safe
     mode both the config as it came in and the translated config are
     audited before anything is built.
+
+    ``kind``: what the loader called builds, when it says (``"layers"`` for
+    a kind's public ``deserialize``): rows with ``top_kinds`` apply to the
+    outermost object only for their kinds.  ``inner_of``: ``config`` is the
+    inner config of a model class's ``from_config`` (no ``class_name``): it
+    is translated as the config of a ``{'class_name': inner_of}`` object.
     """
     depth = getattr(_LOCAL, "depth", 0)
     if depth or not isinstance(config, dict):
@@ -389,14 +416,19 @@ def run_translated(call: Callable[[Any], T], config: Any, custom_objects: Any = 
 
     custom = custom_objects if isinstance(custom_objects, dict) else None
     safe = is_safe_mode()
-    result = _translate(config, bound_release(), _custom_names(custom_objects))
-    if safe and result.config is not config:
-        _guard_incoming(config, result.changes, custom)
+    whole = {"class_name": inner_of, "config": config} if inner_of is not None else config
+    result = _translate(whole, bound_release(), _custom_names(custom_objects), kind)
+    if safe and result.config is not whole:
+        _guard_incoming(whole, result.changes, custom)
     if safe:
         guard_config(result.config, None, custom)
+    translated = result.config
+    if inner_of is not None:
+        inner = translated.get("config") if isinstance(translated, dict) else None
+        translated = inner if isinstance(inner, dict) else config
     _LOCAL.depth = depth + 1
     try:
-        return call(result.config)
+        return call(translated)
     finally:
         _LOCAL.depth = depth
 
