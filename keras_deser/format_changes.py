@@ -276,6 +276,15 @@ def class_removed(name: str, classes: tuple[str, ...], since: str) -> FormatChan
 
 # --- the fixes that need more than a helper ---------------------------------------------
 
+
+def _normalization_statistics_down(obj: Obj) -> Fix | None:
+    config = _config_of(obj)
+    if config is None or config.get("mean") is None:
+        return None
+    class_name = str(obj.get("class_name"))
+    raise Blocked(f"class {class_name!r} given mean and variance keeps them as weights before Keras 2.6 "
+                  "(a layout this config does not carry)", class_name, ("config", "mean"))
+
 #: Keys of the 2.13+ / Keras 3 nested-object form that 2.x before 2.13 never wrote.
 NESTED_FORM_KEYS: frozenset[str] = frozenset(("module", "registered_name", "build_config", "compile_config"))
 
@@ -1081,12 +1090,19 @@ FORMAT_CHANGES: tuple[FormatChange, ...] = (
     argument_added("mha-use-gate", ("MultiHeadAttention",), "use_gate", "3.0", (False,)),
     argument_added("mha-seed", ("MultiHeadAttention",) + ATTENTION, "seed", "3.0", (), any_value=True),
     argument_added("rnn-use-cudnn", ("LSTM", "GRU"), "use_cudnn", "3.0", ("auto",)),
+    # In 2.9, not in 2.8 (keras-team/keras v2.8.0 has no score_mode).
+    argument_added("attention-score-mode", ATTENTION, "score_mode", "2.9", ("dot",)),
+    FormatChange(
+        "normalization-statistics", "argument-re-encoded", "2.6", ("Normalization",),
+        "Normalization given mean and variance: from 2.6 on they are constants, before it "
+        "state weights (mean, variance, count) that a config from 2.6+ and its HDF5 do not carry",
+        down=_normalization_statistics_down,
+    ),
     # In 2.15, not in 2.9 (dated 2.10, the earliest possible).
     argument_added("normalization-invert", ("Normalization",), "invert", "2.10", (False,)),
     argument_added("embedding-sparse", ("Embedding",), "sparse", "2.10", (False,)),
     # In 2.9, not in TF 1.15 (dated 2.0, the earliest possible).
     argument_added("noise-seed", ("GaussianNoise", "GaussianDropout"), "seed", "2.0", (), any_value=True),
-    argument_added("attention-score-mode", ATTENTION, "score_mode", "2.0", ("dot",)),
     argument_added("attention-dropout", ATTENTION, "dropout", "2.0", (0.0,)),
     FormatChange(
         "initializer-classes", "class-added", "2.0", tuple(VARIANCE_SCALING_PRESETS),

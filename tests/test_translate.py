@@ -730,6 +730,8 @@ def _lacking(config: dict, target: tuple) -> set:
         absent |= set(format_changes.TF2_ACTIVATIONS) & set(json.dumps(config).replace('"', " ").split())
         if "mixed_float16" in json.dumps(config):
             absent |= {"DTypePolicy", "Policy"} & found
+    if target < (2, 6) and '"mean": [' in json.dumps(config):
+        absent |= {"Normalization"} & found  # given statistics: state weights before 2.6
     return absent
 
 
