@@ -67,6 +67,19 @@ def clean_install():
         keras_deser.uninstall()
 
 
+@pytest.fixture
+def safe_installed():
+    """keras_deser installed in safe mode for the test; uninstalled and safe mode off after it."""
+    import keras_deser
+
+    keras_deser.install(safe_mode=True)
+    try:
+        yield
+    finally:
+        keras_deser.uninstall()
+        keras_deser.set_safe_mode(False)
+
+
 def pytest_sessionstart(session):
     if not EXPECT:
         return

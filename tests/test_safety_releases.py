@@ -44,14 +44,6 @@ def _payload_ids():
     return [payload.id for payload in releases.payloads(_keras(), tempfile.mkdtemp())]
 
 
-@pytest.fixture
-def safe_installed():
-    keras_deser.install(safe_mode=True)
-    yield
-    keras_deser.uninstall()
-    keras_deser.set_safe_mode(False)
-
-
 def _payload(name, tmp_path):
     return next(payload for payload in releases.payloads(_keras(), str(tmp_path)) if payload.id == name)
 

@@ -69,14 +69,6 @@ def saved(tmp_path_factory):
     return {"dir": out, "json": text, "h5": str(out / "model.h5"), **facts}
 
 
-@pytest.fixture
-def safe_installed():
-    keras_deser.install(safe_mode=True)
-    yield
-    keras_deser.uninstall()
-    keras_deser.set_safe_mode(False)
-
-
 def _lambda_indices(config):
     return [i for i, layer in enumerate(config["config"]["layers"]) if layer["class_name"] == "Lambda"]
 
